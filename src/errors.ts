@@ -1,0 +1,99 @@
+/**
+ * The one error type of aurion-plugin. Every failure carries a stable string code (SPEC §2); the CLI layer
+ * alone turns codes into exit codes. Core modules throw, never exit.
+ */
+
+/** Stable error codes and the exit code each maps to (SPEC §2). */
+export const EXIT_CODE_OF = {
+  USAGE: 2,
+  IO_ERROR: 4,
+  ALREADY_EXISTS: 4,
+  MANIFEST_INVALID: 3,
+  BUNDLE_INVALID: 3,
+  WASM_INVALID: 3,
+  KEY_INVALID: 3,
+  POLICY_INVALID: 3,
+  UNSIGNED: 1,
+  SIGNATURE_INVALID: 1,
+  DIGEST_MISMATCH: 1,
+  KEY_UNTRUSTED: 1,
+  KEY_REVOKED: 1,
+  KEY_EXPIRED: 1,
+  RISK_NOT_ALLOWED: 1,
+  VERSION_EXISTS: 4,
+  NOT_FOUND: 4,
+  REGISTRY_ERROR: 4,
+  INTERNAL: 4,
+} as const;
+
+export type ErrorCode = keyof typeof EXIT_CODE_OF;
+
+/** One located problem, e.g. a schema violation at a JSON pointer. */
+export interface Issue {
+  /** JSON pointer (`/capabilities/0`), tar entry name, or other location; '' for the document root. */
+  readonly at: string;
+  readonly message: string;
+}
+
+export interface AurionErrorOptions {
+  /** What the user can do about it, ideally a command to run. */
+  readonly hint?: string;
+  /** Several located problems reported together (schema errors). */
+  readonly issues?: readonly Issue[];
+  readonly cause?: unknown;
+}
+
+export class AurionError extends Error {
+  override readonly name = 'AurionError';
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly issues: readonly Issue[];
+
+  constructor(code: ErrorCode, message: string, options: AurionErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.hint = options.hint;
+    this.issues = options.issues ?? [];
+  }
+
+  get exitCode(): number {
+    return EXIT_CODE_OF[this.code];
+  }
+
+  /** The `error` object of SPEC §2's JSON output. */
+  toJSON(): { code: ErrorCode; message: string; hint?: string; issues?: Issue[] } {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.hint === undefined ? {} : { hint: this.hint }),
+      ...(this.issues.length === 0 ? {} : { issues: [...this.issues] }),
+    };
+  }
+}
+
+export function isAurionError(e: unknown, code?: ErrorCode): e is AurionError {
+  return e instanceof AurionError && (code === undefined || e.code === code);
+}
+
+/** Wraps a Node file-system error as IO_ERROR with the path in the message. */
+export function ioError(path: string, action: string, cause: unknown): AurionError {
+  const errno = (cause as NodeJS.ErrnoException | undefined)?.code;
+  const reason =
+    errno === 'ENOENT'
+      ? 'no such file or directory'
+      : errno === 'EACCES' || errno === 'EPERM'
+        ? 'permission denied'
+        : errno === 'EISDIR'
+          ? 'is a directory'
+          : errno === 'ENOTDIR'
+            ? 'a parent is not a directory'
+            : errno === 'ENOSPC'
+              ? 'no space left on device'
+              : ((cause as Error | undefined)?.message ?? String(cause));
+  return new AurionError('IO_ERROR', `cannot ${action} ${path}: ${reason}`, { cause });
+}
+
+/** Formats located issues as indented lines under a headline. */
+export function formatIssues(issues: readonly Issue[]): string {
+  return issues.map((i) => `  ${i.at === '' ? '(root)' : i.at}: ${i.message}`).join('\n');
+}

@@ -1,0 +1,8 @@
+/**
+ * aurion-plugin as a library. The CLI commands are thin wrappers over these functions.
+ */
+
+export { type InitOptions, type InitResult, initProject } from './core/init.js';
+export { type JsonNode, JsonParseError, parseJson, parseJsonNode } from './core/json.js';
+export * from './core/types.js';
+export { AurionError, type ErrorCode, EXIT_CODE_OF, type Issue, isAurionError } from './errors.js';

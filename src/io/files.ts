@@ -1,0 +1,37 @@
+/** Reading user-named files: a missing or unreadable file is IO_ERROR (4) with the path (SPEC §2). */
+import { readFile, stat } from 'node:fs/promises';
+import { AurionError, ioError } from '../errors.js';
+
+/** Reads a whole (small) file; refuses files over `maxBytes` so a wrong path cannot exhaust memory. */
+export async function readSmallFile(
+  path: string,
+  what: string,
+  maxBytes = 16 * 1024 * 1024,
+): Promise<Buffer> {
+  let size: number;
+  try {
+    const st = await stat(path);
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    size = st.size;
+  } catch (e) {
+    throw ioError(path, `read ${what}`, e);
+  }
+  if (size > maxBytes) {
+    throw new AurionError('IO_ERROR', `cannot read ${what} ${path}: ${size} bytes is more than ${maxBytes}`);
+  }
+  try {
+    return await readFile(path);
+  } catch (e) {
+    throw ioError(path, `read ${what}`, e);
+  }
+}
+
+/** True when `path` exists (any kind of file). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
