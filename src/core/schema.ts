@@ -1,0 +1,58 @@
+/**
+ * Turns ajv errors into plain located sentences. Schemas are compiled at build time (scripts/build.mjs) with
+ * `allErrors` and `verbose`, so each error carries its schema node; a node's `description` explains the rule.
+ */
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { Issue } from '../errors.js';
+
+function describeError(e: ErrorObject): Issue | undefined {
+  const parent = e.parentSchema as { description?: string } | undefined;
+  const why = typeof parent?.description === 'string' ? parent.description : undefined;
+  const at = e.instancePath;
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'if':
+      return undefined; // the failing "then" branch reports the real problem
+    case 'required':
+      return { at: `${at}/${String(p['missingProperty'])}`, message: 'is required' };
+    case 'additionalProperties':
+      return {
+        at: `${at}/${String(p['additionalProperty'])}`,
+        message: `is not a known property${at === '' ? ' (extension keys must start with "x-")' : ''}`,
+      };
+    case 'not':
+      return { at, message: why === undefined ? 'is not allowed' : `is not allowed (${why})` };
+    case 'enum':
+      return {
+        at,
+        message: `must be one of ${(p['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      };
+    case 'const':
+      return { at, message: why ?? `must be ${JSON.stringify(p['allowedValue'])}` };
+    case 'pattern':
+      return { at, message: why === undefined ? `must match ${String(p['pattern'])}` : `must be ${why}` };
+    case 'uniqueItems':
+      return {
+        at,
+        message: `must not repeat items (items ${String(p['j'])} and ${String(p['i'])} are equal)`,
+      };
+    default:
+      return { at, message: `${e.message ?? 'is invalid'}${why === undefined ? '' : ` (${why})`}` };
+  }
+}
+
+/** Runs a generated validator; returns every problem, deduplicated, in document order. */
+export function schemaIssues(validate: ValidateFunction, value: unknown): Issue[] {
+  if (validate(value)) return [];
+  const seen = new Set<string>();
+  const issues: Issue[] = [];
+  for (const e of validate.errors ?? []) {
+    const issue = describeError(e);
+    if (issue === undefined) continue;
+    const key = `${issue.at}\0${issue.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    issues.push(issue);
+  }
+  return issues.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+}
