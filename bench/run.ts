@@ -1,0 +1,520 @@
+/**
+ * `npm run bench` — the performance targets of the project (docs/performance.md), measured as ratios within
+ * one run: every target compares whole processes run as alternating rounds on the same machine, at the same
+ * moment. Prints a table and writes bench-results/<date>-<commit>.json.
+ *
+ *   npm run bench                 full run (modules up to 256 MiB; under ~10 minutes)
+ *   npm run bench -- --quick      smaller modules, fewer rounds, for development
+ *   npm run bench -- --protos     also the verify-pipeline prototypes of bench/proto/
+ *   npm run bench -- --only P1,P3 some targets only
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { MiB, realWasm, SWC_PACKAGE, writePluginProject } from './inputs.js';
+import { alternate, type Command, round, type Stats } from './measure.js';
+import { BENCH_SRC, BIN, CACHE, RESULTS, ROOT } from './paths.js';
+
+interface Config {
+  readonly name: 'full' | 'quick';
+  /** The large module of P1, P5 and the peers, MiB. */
+  readonly large: number;
+  /** Module sizes whose verify peak RSS must stay flat (P2), MiB. */
+  readonly rssSizes: readonly number[];
+  /** The module of a "small" bundle (P3, P4), bytes. */
+  readonly small: number;
+  readonly batch: number;
+  readonly rounds: {
+    readonly large: number;
+    readonly build: number;
+    readonly rss: number;
+    readonly startup: number;
+    readonly batch: number;
+  };
+}
+
+const FULL: Config = {
+  name: 'full',
+  large: 256,
+  rssSizes: [1, 16, 64, 256],
+  small: 16 * 1024,
+  batch: 200,
+  rounds: { large: 7, build: 5, rss: 3, startup: 21, batch: 11 },
+};
+const QUICK: Config = {
+  name: 'quick',
+  large: 16,
+  rssSizes: [1, 4, 16],
+  small: 16 * 1024,
+  batch: 200,
+  rounds: { large: 3, build: 3, rss: 1, startup: 7, batch: 3 },
+};
+
+const TARGETS = {
+  P1: { limit: 1.2, text: 'verify of the large bundle / native floor (inflate + SHA-256 in C, one core)' },
+  P2: { limit: 128, text: 'peak RSS of verify, MiB; flat as the module grows' },
+  P3: { limit: 1.6, text: 'verify of a small bundle / bare `node -e 0`' },
+  P4: { limit: 2, text: 'verify of N small bundles in one call / verify of one' },
+  P5: { limit: 1.2, text: 'build of the large bundle / native floor (zlib -6 of the module in C, one core)' },
+} as const;
+type TargetId = keyof typeof TARGETS;
+/** P2 "flat": the largest module's peak RSS exceeds the smallest's by at most this, MiB. */
+const FLAT_MIB = 16;
+
+interface TargetResult {
+  readonly id: TargetId;
+  readonly target: string;
+  readonly limit: number;
+  readonly value?: number;
+  readonly pass?: boolean;
+  readonly unavailable?: string;
+  readonly detail: Record<string, unknown>;
+}
+
+const argv = process.argv.slice(2);
+const config = argv.includes('--quick') ? QUICK : FULL;
+const protos = argv.includes('--protos');
+const onlyArg = argv.find((_, i) => argv[i - 1] === '--only');
+const only = new Set((onlyArg ?? 'P1,P2,P3,P4,P5').split(',').map((s) => s.trim().toUpperCase()));
+const NODE = process.execPath;
+const env = { NO_COLOR: '1', SOURCE_DATE_EPOCH: '1767225600' };
+const cli = (...args: string[]) => [NODE, BIN, ...args];
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function have(tool: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** The CLI's commands as `--help` lists them (other work may land some later). */
+const helpText = spawnSync(NODE, [BIN, '--help'], { encoding: 'utf8' }).stdout;
+function hasCommand(command: string): boolean {
+  return new RegExp(`^  ${command}\\b`, 'm').test(helpText);
+}
+
+function run(cmd: readonly string[], cwd = ROOT): string {
+  const r = spawnSync(cmd[0]!, cmd.slice(1), { cwd, env: { ...process.env, ...env }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd.join(' ')} exited with ${r.status}:\n${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
+function commit(): string {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }).trim();
+    return dirty === '' ? sha : `${sha}-dirty`;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const sizeName = (bytes: number) => (bytes >= MiB ? `${bytes / MiB}MiB` : `${bytes / 1024}KiB`);
+
+// ---------------------------------------------------------------------------------------------- inputs
+
+const work = join(CACHE, 'work');
+rmSync(work, { recursive: true, force: true });
+mkdirSync(work, { recursive: true });
+log(`bench (${config.name}): inputs in ${CACHE}`);
+const real = realWasm(CACHE);
+const keyFile = join(work, 'bench.key');
+const pubFile = join(work, 'bench.pub');
+run(['openssl', 'genpkey', '-algorithm', 'ed25519', '-out', keyFile]);
+run(['openssl', 'pkey', '-in', keyFile, '-pubout', '-out', pubFile]);
+
+const commands = {
+  build: hasCommand('build'),
+  sign: hasCommand('sign'),
+  verify: hasCommand('verify'),
+};
+const missing = (...names: (keyof typeof commands)[]) => {
+  const absent = names.filter((n) => !commands[n]);
+  return absent.length === 0 ? undefined : `command ${absent.join(', ')} not in the CLI yet`;
+};
+
+/** Module projects by size in bytes; the large one also serves the peers and P5. */
+const projects = new Map<number, { dir: string; module: string }>();
+async function project(size: number): Promise<{ dir: string; module: string }> {
+  let p = projects.get(size);
+  if (p === undefined) {
+    p = await writePluginProject(
+      join(CACHE, 'modules', sizeName(size)),
+      `bench-${sizeName(size).toLowerCase()}`,
+      size,
+      real,
+    );
+    projects.set(size, p);
+  }
+  return p;
+}
+
+/** A signed bundle of the project (build + sign through the CLI). */
+function signedBundle(dir: string, out: string): string {
+  run(cli('build', dir, '-o', out, '--json'));
+  run(cli('sign', out, '--key', keyFile, '--json'));
+  return out;
+}
+
+const verifyCmd = (...bundles: string[]) => cli('verify', ...bundles, '--trusted-key', pubFile);
+const results: TargetResult[] = [];
+const peers: Record<string, unknown> = {};
+const prototypes: Record<string, unknown> = {};
+const large = config.large * MiB;
+const largeProject = await project(large);
+const bundleSizes: Record<string, number> = {};
+
+// ---------------------------------------------------------------------------------------------- P1 + peers
+
+if (only.has('P1') || only.has('P2')) {
+  const unavailable = missing('build', 'sign', 'verify');
+  const group: Command[] = [];
+  let bundle: string | undefined;
+  if (unavailable === undefined) {
+    bundle = signedBundle(largeProject.dir, join(work, `large.aurion`));
+    bundleSizes[sizeName(large)] = statSync(bundle).size;
+    group.push({ id: 'verify', argv: verifyCmd(bundle), env });
+    group.push({ id: 'floor', argv: ['python3', join(BENCH_SRC, 'floors', 'inflate_sha256.py'), bundle] });
+  }
+  // Peers verify the uncompressed module (they have no archive format).
+  const module = largeProject.module;
+  group.push({ id: 'openssl dgst -sha256', argv: ['openssl', 'dgst', '-sha256', module] });
+  if (have('minisign')) {
+    const mdir = join(work, 'minisign');
+    mkdirSync(mdir);
+    run(['minisign', '-G', '-W', '-p', join(mdir, 'bench.pub'), '-s', join(mdir, 'bench.key')]);
+    run(['minisign', '-S', '-s', join(mdir, 'bench.key'), '-m', module, '-x', join(mdir, 'module.minisig')]);
+    group.push({
+      id: 'minisign -V',
+      argv: [
+        'minisign',
+        '-V',
+        '-p',
+        join(mdir, 'bench.pub'),
+        '-m',
+        module,
+        '-x',
+        join(mdir, 'module.minisig'),
+      ],
+    });
+  }
+  if (have('gpg')) {
+    const home = join(work, 'gnupg');
+    mkdirSync(home, { mode: 0o700 });
+    const gpg = (...args: string[]) => ['gpg', '--homedir', home, '--batch', '--quiet', ...args];
+    run(
+      gpg(
+        '--passphrase',
+        '',
+        '--pinentry-mode',
+        'loopback',
+        '--quick-gen-key',
+        'bench <bench@example.invalid>',
+        'ed25519',
+        'sign',
+        'never',
+      ),
+    );
+    run(gpg('--digest-algo', 'SHA256', '--detach-sign', '-o', join(work, 'module.sig'), module));
+    group.push({ id: 'gpg --verify', argv: gpg('--verify', join(work, 'module.sig'), module) });
+  }
+  if (protos) {
+    // The prototypes read a bundle written by the prototype writer (same layout as the product's).
+    const protoBundle = join(work, 'proto.tar.gz');
+    run([NODE, join(ROOT, 'dist', 'bench', 'proto', 'make-bundle.js'), module, protoBundle]);
+    for (const v of ['naive', 'tar-stream-1m', 'hand-events-64k', 'hand-events-1m', 'inflate-only-1m'])
+      group.push({
+        id: `proto ${v}`,
+        argv: [NODE, join(ROOT, 'dist', 'bench', 'proto', 'verify.js'), v, protoBundle],
+      });
+    if (bundle === undefined)
+      group.push({
+        id: 'floor',
+        argv: ['python3', join(BENCH_SRC, 'floors', 'inflate_sha256.py'), protoBundle],
+      });
+  }
+  log(`P1/P2 ${sizeName(large)}: ${group.map((c) => c.id).join(', ')} x ${config.rounds.large}`);
+  const s = alternate(group, config.rounds.large);
+  const floor = s['floor'];
+  const ours = s['verify'];
+  if (only.has('P1'))
+    results.push(
+      ours !== undefined && floor !== undefined
+        ? {
+            id: 'P1',
+            target: TARGETS.P1.text,
+            limit: TARGETS.P1.limit,
+            value: round(ours.median_ms / floor.median_ms),
+            pass: ours.median_ms / floor.median_ms <= TARGETS.P1.limit,
+            detail: {
+              module_mib: config.large,
+              bundle_bytes: bundleSizes[sizeName(large)],
+              verify: ours,
+              floor,
+            },
+          }
+        : { id: 'P1', target: TARGETS.P1.text, limit: TARGETS.P1.limit, unavailable, detail: {} },
+    );
+  for (const [id, st] of Object.entries(s)) {
+    if (id === 'verify') continue;
+    const entry = {
+      ...st,
+      ratio_to_verify: ours === undefined ? undefined : round(st.median_ms / ours.median_ms),
+    };
+    if (id.startsWith('proto '))
+      prototypes[id.slice(6)] = {
+        ...entry,
+        ratio_to_floor: floor === undefined ? undefined : round(st.median_ms / floor.median_ms),
+      };
+    else peers[id] = entry;
+  }
+  if (only.has('P2')) {
+    const unavailableP2 = missing('build', 'sign', 'verify');
+    const rss: Record<string, Stats> = {};
+    if (unavailableP2 === undefined && ours !== undefined) {
+      const sizes = config.rssSizes.filter((m) => m !== config.large);
+      const g: Command[] = [];
+      for (const m of sizes) {
+        const p = await project(m * MiB);
+        const b = signedBundle(p.dir, join(work, `rss-${m}.aurion`));
+        bundleSizes[`${m}MiB`] = statSync(b).size;
+        g.push({ id: `${m}`, argv: verifyCmd(b), env });
+      }
+      log(`P2: verify ${sizes.join(', ')} MiB x ${config.rounds.rss}`);
+      Object.assign(rss, alternate(g, config.rounds.rss));
+      rss[String(config.large)] = ours;
+      const peaks = config.rssSizes.map((m) => rss[String(m)]!.peak_rss_mib);
+      const peak = Math.max(...peaks);
+      const spread = round(peak - Math.min(...peaks));
+      results.push({
+        id: 'P2',
+        target: TARGETS.P2.text,
+        limit: TARGETS.P2.limit,
+        value: peak,
+        pass: peak <= TARGETS.P2.limit && spread <= FLAT_MIB,
+        detail: {
+          flat_limit_mib: FLAT_MIB,
+          spread_mib: spread,
+          peak_rss_mib_by_module_mib: Object.fromEntries(config.rssSizes.map((m, i) => [m, peaks[i]])),
+        },
+      });
+    } else {
+      results.push({
+        id: 'P2',
+        target: TARGETS.P2.text,
+        limit: TARGETS.P2.limit,
+        unavailable: unavailableP2,
+        detail: {},
+      });
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- P3, P4
+
+if (only.has('P3') || only.has('P4')) {
+  const unavailable = missing('build', 'sign', 'verify');
+  if (unavailable === undefined) {
+    const small = await project(config.small);
+    const one = signedBundle(small.dir, join(work, 'small.aurion'));
+    bundleSizes[sizeName(config.small)] = statSync(one).size;
+    if (only.has('P3')) {
+      log(`P3: verify ${sizeName(config.small)} vs node -e 0 x ${config.rounds.startup}`);
+      const s = alternate(
+        [
+          { id: 'verify', argv: verifyCmd(one), env },
+          { id: 'node -e 0', argv: [NODE, '-e', '0'] },
+        ],
+        config.rounds.startup,
+        3,
+      );
+      const ratio = s['verify']!.median_ms / s['node -e 0']!.median_ms;
+      results.push({
+        id: 'P3',
+        target: TARGETS.P3.text,
+        limit: TARGETS.P3.limit,
+        value: round(ratio),
+        pass: ratio <= TARGETS.P3.limit,
+        detail: { module_bytes: config.small, verify: s['verify'], node: s['node -e 0'] },
+      });
+    }
+    if (only.has('P4')) {
+      // Distinct plugins (20 names), each copied to reach the batch size: verify keeps no cache between bundles.
+      const dir = join(work, 'batch');
+      mkdirSync(dir);
+      const distinct: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const p = await writePluginProject(
+          join(work, 'batch-src', `p${i}`),
+          `batch-plugin-${i}`,
+          config.small + i * 512,
+          real,
+        );
+        distinct.push(signedBundle(p.dir, join(work, 'batch-src', `p${i}.aurion`)));
+      }
+      const files: string[] = [];
+      for (let i = 0; i < config.batch; i++) {
+        const f = join(dir, `b${String(i).padStart(3, '0')}.aurion`);
+        copyFileSync(distinct[i % distinct.length]!, f);
+        files.push(f);
+      }
+      log(`P4: verify ${config.batch} bundles vs 1 x ${config.rounds.batch}`);
+      const s = alternate(
+        [
+          { id: 'batch', argv: verifyCmd(...files), env },
+          { id: 'one', argv: verifyCmd(files[0]!), env },
+        ],
+        config.rounds.batch,
+        2,
+      );
+      const ratio = s['batch']!.median_ms / s['one']!.median_ms;
+      results.push({
+        id: 'P4',
+        target: TARGETS.P4.text.replace('N', String(config.batch)),
+        limit: TARGETS.P4.limit,
+        value: round(ratio),
+        pass: ratio <= TARGETS.P4.limit,
+        detail: { bundles: config.batch, batch: s['batch'], one: s['one'] },
+      });
+    }
+  } else {
+    for (const id of ['P3', 'P4'] as const)
+      if (only.has(id))
+        results.push({ id, target: TARGETS[id].text, limit: TARGETS[id].limit, unavailable, detail: {} });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- P5
+
+if (only.has('P5')) {
+  const unavailable = missing('build');
+  if (unavailable === undefined) {
+    const out = join(work, 'build-out.aurion');
+    log(`P5: build ${sizeName(large)} vs zlib -6 x ${config.rounds.build}`);
+    const s = alternate(
+      [
+        { id: 'build', argv: cli('build', largeProject.dir, '-o', out), env },
+        { id: 'floor', argv: ['python3', join(BENCH_SRC, 'floors', 'deflate.py'), largeProject.module] },
+      ],
+      config.rounds.build,
+      1,
+    );
+    const ratio = s['build']!.median_ms / s['floor']!.median_ms;
+    results.push({
+      id: 'P5',
+      target: TARGETS.P5.text,
+      limit: TARGETS.P5.limit,
+      value: round(ratio),
+      pass: ratio <= TARGETS.P5.limit,
+      detail: { module_mib: config.large, build: s['build'], floor: s['floor'] },
+    });
+  } else {
+    results.push({ id: 'P5', target: TARGETS.P5.text, limit: TARGETS.P5.limit, unavailable, detail: {} });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- report
+
+const order: TargetId[] = ['P1', 'P2', 'P3', 'P4', 'P5'];
+results.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
+const stamp = new Date().toISOString();
+const sha = commit();
+const report = {
+  date: stamp,
+  commit: sha,
+  config,
+  machine: {
+    cpu: cpus()[0]?.model,
+    cores: cpus().length,
+    node: process.version,
+    loadavg_at_end: loadavg().map((l) => round(l)),
+  },
+  input: { real_module: SWC_PACKAGE, bundle_bytes: bundleSizes },
+  results,
+  peers,
+  prototypes,
+};
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+const fmtMs = (s: unknown) => (s === undefined ? '-' : `${(s as Stats).median_ms.toFixed(0)} ms`);
+const rows = [['target', 'measured', 'limit', 'result', 'ours (median)', 'baseline (median)', 'peak RSS']];
+for (const r of results) {
+  if (r.unavailable !== undefined) {
+    rows.push([r.id, '-', String(r.limit), `n/a: ${r.unavailable}`, '', '', '']);
+    continue;
+  }
+  const d = r.detail as Record<string, Stats | undefined>;
+  const [oursS, baseS] =
+    r.id === 'P1'
+      ? [d['verify'], d['floor']]
+      : r.id === 'P3'
+        ? [d['verify'], d['node']]
+        : r.id === 'P4'
+          ? [d['batch'], d['one']]
+          : r.id === 'P5'
+            ? [d['build'], d['floor']]
+            : [undefined, undefined];
+  const measured =
+    r.id === 'P2'
+      ? `${r.value} MiB (spread ${(r.detail['spread_mib'] as number).toFixed(1)})`
+      : `${r.value!.toFixed(2)}x`;
+  const limit = r.id === 'P2' ? `${r.limit} MiB, spread <= ${FLAT_MIB}` : `${r.limit}x`;
+  rows.push([
+    r.id,
+    measured,
+    limit,
+    r.pass ? 'PASS' : 'FAIL',
+    fmtMs(oursS),
+    fmtMs(baseS),
+    oursS === undefined ? '' : `${oursS.peak_rss_mib.toFixed(0)} MiB`,
+  ]);
+}
+process.stdout.write(
+  `\naurion-plugin bench (${config.name}) — ${sha}, ${stamp}, node ${process.version}\n\n`,
+);
+process.stdout.write(`${table(rows)}\n`);
+const peerRows = [
+  ['on the same ' + `${config.large} MiB module`, 'median', 'vs our verify', 'peak RSS', 'input'],
+];
+for (const [id, st] of Object.entries({
+  ...peers,
+  ...Object.fromEntries(Object.entries(prototypes).map(([k, v]) => [`proto ${k}`, v])),
+})) {
+  const s = st as Stats & { ratio_to_verify?: number };
+  peerRows.push([
+    id,
+    `${s.median_ms.toFixed(0)} ms`,
+    s.ratio_to_verify === undefined ? '-' : `${s.ratio_to_verify.toFixed(2)}x`,
+    `${s.peak_rss_mib.toFixed(0)} MiB`,
+    id === 'floor'
+      ? 'the bundle (gzip tar)'
+      : id.startsWith('proto')
+        ? 'prototype bundle (gzip tar)'
+        : 'uncompressed module',
+  ]);
+}
+if (peerRows.length > 1) process.stdout.write(`\n${table(peerRows)}\n`);
+mkdirSync(RESULTS, { recursive: true });
+const file = join(RESULTS, `${stamp.slice(0, 10)}-${sha}.json`);
+writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+process.stdout.write(
+  `\nload average at the end: ${report.machine.loadavg_at_end.join(' ')}; JSON: ${file}\n`,
+);
+if (existsSync(work) && !argv.includes('--keep')) rmSync(work, { recursive: true, force: true });
+const failed = results.some((r) => r.pass === false);
+process.exitCode = failed ? 1 : 0;

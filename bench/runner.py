@@ -1,0 +1,49 @@
+"""Alternating process runner for the benchmark (bench/measure.ts drives it).
+
+Reads a plan as JSON on stdin: {"rounds": N, "warmup": W, "commands": [{"id", "argv", "cwd"?, "env"?}]}.
+Each round runs every command once, as whole processes, one after another (A B A B ...; the starting command
+rotates each round so neither side always runs first). A command's wall time is measured from spawn to reap,
+and its peak RSS comes from wait4's rusage of that very child (ru_maxrss, KiB on Linux): no polling, no
+extra process in between. Writes {"samples": {id: [{"ms", "rss_kib"}]}} as JSON on stdout.
+"""
+import json
+import os
+import sys
+import time
+
+plan = json.load(sys.stdin)
+commands = plan["commands"]
+samples = {c["id"]: [] for c in commands}
+devnull = os.open(os.devnull, os.O_RDWR)
+
+
+def run(cmd):
+    env = dict(os.environ)
+    env.update(cmd.get("env", {}))
+    cwd = cmd.get("cwd")
+    old = os.getcwd()
+    if cwd:
+        os.chdir(cwd)
+    try:
+        actions = [(os.POSIX_SPAWN_DUP2, devnull, fd) for fd in (0, 1, 2)]
+        t0 = time.perf_counter_ns()
+        pid = os.posix_spawnp(cmd["argv"][0], cmd["argv"], env, file_actions=actions)
+        _, status, usage = os.wait4(pid, 0)
+        t1 = time.perf_counter_ns()
+    finally:
+        os.chdir(old)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.stderr.write(f"runner: {cmd['id']} exited with {code}: {' '.join(cmd['argv'])}\n")
+        sys.exit(1)
+    return {"ms": (t1 - t0) / 1e6, "rss_kib": usage.ru_maxrss}
+
+
+for r in range(plan.get("warmup", 0) + plan["rounds"]):
+    k = r % len(commands)
+    for cmd in commands[k:] + commands[:k]:
+        s = run(cmd)
+        if r >= plan.get("warmup", 0):
+            samples[cmd["id"]].append(s)
+
+json.dump({"samples": samples}, sys.stdout)
