@@ -36,7 +36,16 @@ export function buildProgram(cli: Cli): Command {
     // We print errors ourselves (one format, JSON-aware); commander still prints help text.
     .configureOutput({ outputError: () => {} });
   program.helpCommand('help [command]', 'show help for a command');
+  // Program options count only before the command name, so that a command may have a flag of the same name
+  // (`cache-key --version 1.2.0`, SPEC §7, is not `-V, --version`). The global output flags stay usable
+  // anywhere: every command accepts them too (main() reads them from argv).
+  program.enablePositionalOptions();
   for (const register of COMMANDS) register(program, cli);
+  for (const command of program.commands) {
+    command
+      .option('--json', 'print exactly one JSON document on stdout')
+      .option('--no-color', 'no colour in the output (also when NO_COLOR is set)');
+  }
   return program;
 }
 
