@@ -31,7 +31,7 @@ async function configText(opts: CacheKeyOptions): Promise<{ text: string; source
   try {
     return { text: decodeUtf8(bytes), source };
   } catch {
-    throw new AurionError('CONFIG_INVALID', `invalid JSON (${source}): not valid UTF-8`, {
+    throw new AurionError('CONFIG_INVALID', `invalid JSON in ${source}: not valid UTF-8`, {
       hint: 'save the config as UTF-8',
     });
   }

@@ -226,8 +226,8 @@ const LONE_SURROGATE = /\p{Cs}/u;
 const utf8 = new TextEncoder();
 
 function invalid(source: string | undefined, at: string, message: string, hint?: string): AurionError {
-  const where = [source, at === '' ? undefined : at].filter((s) => s !== undefined).join(' ');
-  return new AurionError('CONFIG_INVALID', `invalid JSON${where === '' ? '' : ` (${where})`}: ${message}`, {
+  const where = `${source === undefined ? '' : ` in ${source}`}${at === '' ? '' : ` at ${at}`}`;
+  return new AurionError('CONFIG_INVALID', `invalid JSON${where}: ${message}`, {
     hint: hint ?? 'pass a single JSON value (object, array, string, number, true, false or null)',
   });
 }
