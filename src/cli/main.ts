@@ -42,9 +42,10 @@ export function buildProgram(cli: Cli): Command {
   program.enablePositionalOptions();
   for (const register of COMMANDS) register(program, cli);
   for (const command of program.commands) {
-    command
-      .option('--json', 'print exactly one JSON document on stdout')
-      .option('--no-color', 'no colour in the output (also when NO_COLOR is set)');
+    const has = (flag: string) => command.options.some((o) => o.long === flag);
+    if (!has('--json')) command.option('--json', 'print exactly one JSON document on stdout');
+    if (!has('--no-color'))
+      command.option('--no-color', 'no colour in the output (also when NO_COLOR is set)');
   }
   return program;
 }
