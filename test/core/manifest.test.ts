@@ -200,6 +200,9 @@ describe('validateManifest: name', () => {
   it('refuses a name that is not a string', () => {
     refuses(edit(WASM, { name: 12 }), [['/name', /must be string/]]);
   });
+  it('reports a too-short name once', () => {
+    assert.equal(refuses(edit(WASM, { name: 'a' }), [['/name', /2-64 characters/]]).length, 1);
+  });
   it('names the 64-character limit for a long name', () => {
     refuses(edit(WASM, { name: 'a'.repeat(65) }), [['/name', /must NOT have more than 64 characters/]]);
   });
