@@ -38,8 +38,8 @@ export function register(program: Command, cli: Cli): void {
       const { manifest } = result;
       if (result.placeholders.includes('/container/image')) {
         cli.out.warn(
-          `container.image in manifest.json is a placeholder (${manifest.container?.image}); replace it with your ` +
-            `image pinned by digest, e.g. the digest 'skopeo inspect --format "{{.Digest}}" docker://IMAGE' prints`,
+          `container.image in manifest.json is a placeholder (${manifest.container?.image}); replace it with ` +
+            `your image pinned by digest, NAME@sha256:<digest> ('skopeo inspect --format "{{.Digest}}" docker://IMAGE' prints it)`,
         );
       }
       cli.out.result(

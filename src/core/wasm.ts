@@ -863,7 +863,10 @@ export function checkWasm(info: WasmInfo, manifest: Manifest, source: string): v
       message:
         `initial memory is ${pages} pages (${formatBytes(pages * WASM_PAGE_SIZE)}), more than ` +
         `limits.memory_mib allows (${memoryMib} MiB = ${limitPages} pages); lower the module's initial memory ` +
-        `(e.g. -C link-arg=--initial-memory=BYTES) or raise limits.memory_mib (at most ${DEFAULT_MEMORY_MIB})`,
+        `(e.g. -C link-arg=--initial-memory=BYTES)` +
+        (pages <= (DEFAULT_MEMORY_MIB * 1024 * 1024) / WASM_PAGE_SIZE
+          ? ` or raise limits.memory_mib (at most ${DEFAULT_MEMORY_MIB})`
+          : ''),
     });
   }
 

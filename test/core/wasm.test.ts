@@ -868,7 +868,7 @@ describe('checkWasm (build-time module rules)', () => {
     await refused(
       info('(module (memory 1025) (func (export "run")))'),
       manifest(),
-      /initial memory is 1025 pages \(64\.1 MiB\), more than limits\.memory_mib allows \(64 MiB = 1024 pages\)/,
+      /initial memory is 1025 pages \(64\.1 MiB\), more than limits\.memory_mib allows \(64 MiB = 1024 pages\); lower the module's initial memory \([^)]*\)$/,
     );
   });
 
@@ -876,7 +876,7 @@ describe('checkWasm (build-time module rules)', () => {
     await refused(
       info('(module (memory 17) (func (export "run")))'),
       manifest({ limits: { memory_mib: 1 } }),
-      /17 pages \(1\.1 MiB\).*1 MiB = 16 pages/,
+      /17 pages \(1\.1 MiB\).*1 MiB = 16 pages.* or raise limits\.memory_mib \(at most 64\)$/,
     );
   });
 
