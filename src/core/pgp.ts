@@ -303,7 +303,7 @@ export async function loadPgpPrivateKey(
     try {
       key = await openpgp.decryptKey({ privateKey: key, passphrase, config: CONFIG });
     } catch (e) {
-      const wrong = /incorrect key passphrase|passphrase/i.test(errorText(e));
+      const wrong = /passphrase/i.test(errorText(e));
       throw invalid(
         wrong ? 'wrong passphrase' : `cannot decrypt it: ${errorText(e)}`,
         wrong ? PASSPHRASE_HINT : undefined,
@@ -696,9 +696,10 @@ function armorBlocks(text: string): ArmorBlock[] {
   return blocks;
 }
 
-/** OpenPGP binary data starts with a packet header: the top bit of the first byte is set. */
+/** OpenPGP binary data starts with a packet header: the top bit of the first byte is set (a UTF-8 BOM is text). */
 function isBinaryPacketData(bytes: Uint8Array): boolean {
-  return bytes.length > 0 && (bytes[0]! & 0x80) !== 0;
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  return bytes.length > 0 && (bytes[0]! & 0x80) !== 0 && !bom;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });

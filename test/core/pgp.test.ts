@@ -43,6 +43,29 @@ async function combine(...armored: string[]): Promise<string> {
   return new openpgp.Signature(list).armor();
 }
 
+/**
+ * A detached signature made packet by packet with `key`'s primary key, bypassing openpgp.js's own choice of
+ * signing key: how a careless or hostile signer could make one.
+ */
+async function rawSignature(
+  key: openpgp.PrivateKey,
+  data: Uint8Array | { key: openpgp.AnyKeyPacket },
+  options: { type?: openpgp.enums.signature; date?: Date } = {},
+): Promise<string> {
+  const signed =
+    data instanceof Uint8Array ? (await openpgp.createMessage({ binary: data })).packets[0]! : data;
+  const packet = new openpgp.SignaturePacket();
+  packet.signatureType = options.type ?? openpgp.enums.signature.binary;
+  packet.hashAlgorithm = openpgp.enums.hash.sha256;
+  packet.publicKeyAlgorithm = key.keyPacket.algorithm;
+  // The typings omit sign()'s real parameters (a literal data packet, and the config it reads).
+  const sign = packet.sign as unknown as (...args: unknown[]) => Promise<void>;
+  await sign.call(packet, key.keyPacket, signed, options.date ?? new Date(), true, openpgp.config);
+  const list = new openpgp.PacketList<openpgp.SignaturePacket>();
+  list.push(packet);
+  return new openpgp.Signature(list).armor();
+}
+
 describe('generatePgpKeyPair', () => {
   let gpg: GnuPG;
   before(async () => {
@@ -181,6 +204,14 @@ describe('loadPgpPublicKeys', () => {
     assert.deepEqual(
       keys.map((k) => k.fingerprint),
       [a, b],
+    );
+  });
+
+  it('reads armored text that starts with a UTF-8 byte order mark', async () => {
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(await gpg.exportPublic(a))]);
+    assert.deepEqual(
+      (await loadPgpPublicKeys(bytes, 'bom.asc')).map((k) => k.fingerprint),
+      [a],
     );
   });
 
@@ -609,6 +640,57 @@ describe('verifyDetached', () => {
     assert.equal(r.ok && r.signingKeyFingerprint, subkey);
   });
 
+  it('refuses a signature by a primary key that may only certify (key flags)', async () => {
+    const fpr = await gpg.genKey('CertOnly <certonly@example.org>', { usage: 'cert' });
+    await gpg.ok(['--quick-add-key', fpr, 'ed25519', 'sign', 'never']);
+    const priv = await openpgp.readPrivateKey({ armoredKey: await gpg.exportSecret(fpr) });
+    const keys = await loadPgpPublicKeys(priv.toPublic().armor(), 'certonly.asc');
+    const sig = await rawSignature(priv, DATA);
+    assertFail(
+      await verifyDetached(DATA, enc(sig), keys, new Date()),
+      'SIGNATURE_INVALID',
+      new RegExp(`key ${fpr} was not valid for signing data`),
+      fpr,
+    );
+  });
+
+  it('refuses signature types other than binary mode (standalone 0x02, key revocation 0x20)', async () => {
+    const priv = await openpgp.readPrivateKey({ armoredKey: await gpg.exportSecret(alice) });
+    for (const [type, hex, signed] of [
+      [openpgp.enums.signature.standalone, '0x02', DATA],
+      [openpgp.enums.signature.keyRevocation, '0x20', { key: priv.keyPacket }],
+    ] as const) {
+      const sig = await rawSignature(priv, signed, { type });
+      assertFail(
+        await verifyDetached(DATA, enc(sig), trusted, new Date()),
+        'SIGNATURE_INVALID',
+        new RegExp(`signature type ${hex} is not a signature over data`),
+      );
+    }
+    // The helper makes valid binary-mode signatures when asked to.
+    assertOk(await verifyDetached(DATA, enc(await rawSignature(priv, DATA)), trusted, new Date()), alice);
+  });
+
+  it('verifies signatures by v6 keys too (64-hex fingerprints, as a trust policy may name them)', async () => {
+    const { privateKey, publicKey } = await openpgp.generateKey({
+      type: 'curve25519',
+      userIDs: [{ name: 'Six', email: 'six@example.org' }],
+      format: 'object',
+      config: { v6Keys: true },
+    });
+    const message = await openpgp.createMessage({ binary: DATA });
+    const sig = await openpgp.sign({ message, signingKeys: privateKey, detached: true, format: 'armored' });
+    const keys = await loadPgpPublicKeys(publicKey.armor(), 'six.asc');
+    assert.equal(keys[0]!.version, 6);
+    assert.match(keys[0]!.fingerprint, /^[0-9a-f]{64}$/);
+    assertOk(await verifyDetached(DATA, enc(sig), keys, new Date()), keys[0]!.fingerprint);
+    assertFail(
+      await verifyDetached(OTHER, enc(sig), keys, new Date()),
+      'SIGNATURE_INVALID',
+      /does not verify/,
+    );
+  });
+
   it('refuses a signature from the future (beyond the clock-skew allowance)', async () => {
     const now = new Date();
     const far = await gpg.detachSign(alice, DATA, [], { time: new Date(now.getTime() + HOUR) });
@@ -640,6 +722,8 @@ describe('verifyDetached: revoked and expired keys', () => {
     assertOk(await verifyDetached(DATA, enc(sig), before, new Date()), fpr);
     await gpg.import(await gpg.revocationCertificate(fpr));
     const revoked = await gpg.exportPublic(fpr);
+    const gpgSays = await gpg.verifyFiles(sig, DATA);
+    assert.match(gpgSays.status, /REVKEYSIG/, 'GnuPG sees the revocation too (it only warns; we refuse)');
     const after = await loadPgpPublicKeys(revoked, 'r.asc');
     assertFail(
       await verifyDetached(DATA, enc(sig), after, new Date()),
