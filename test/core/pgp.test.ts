@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as openpgp from 'openpgp';
 import {
@@ -12,7 +14,7 @@ import {
   verifyDetached,
 } from '../../src/core/pgp.js';
 import { GnuPG } from '../gpg.js';
-import { expectAurionError } from '../helpers.js';
+import { expectAurionError, ROOT } from '../helpers.js';
 
 const DATA = new TextEncoder().encode('{"schema_version":1,"name":"dns-enum","version":"1.2.0"}\n');
 const OTHER = new TextEncoder().encode('{"schema_version":1,"name":"dns-enum","version":"1.2.1"}\n');
@@ -837,5 +839,40 @@ describe('verifyDetached: revoked and expired keys', () => {
       /is older than key/,
       fpr,
     );
+  });
+});
+
+describe('keys-example OpenPGP pair and lazy loading', () => {
+  it('the example pair matches: v4, unprotected, public example user ID', async () => {
+    const dir = join(ROOT, 'keys-example');
+    const pub = await loadPgpPublicKeys(await readFile(join(dir, 'example.pgp.pub')), 'example.pgp.pub');
+    const key = await loadPgpPrivateKey(
+      await readFile(join(dir, 'example.pgp.key')),
+      undefined,
+      'example.pgp.key',
+    );
+    assert.equal(pub.length, 1);
+    assert.equal(pub[0]!.version, 4);
+    assert.equal(key.fingerprint, pub[0]!.fingerprint);
+    assert.match(pub[0]!.userIds[0]!, /example/i);
+    assertOk(
+      await verifyDetached(DATA, enc(await signDetached(key, DATA)), pub, new Date()),
+      key.fingerprint,
+    );
+  });
+
+  it('no compiled module but pgp.js imports openpgp, and none imports pgp.js statically', async () => {
+    const src = join(ROOT, 'dist', 'src');
+    const files = (await readdir(src, { recursive: true })).filter((f) => f.endsWith('.js'));
+    assert.ok(files.includes(join('core', 'pgp.js')));
+    for (const file of files) {
+      const code = await readFile(join(src, file), 'utf8');
+      const name = relative(src, join(src, file));
+      if (name !== join('core', 'pgp.js')) {
+        assert.doesNotMatch(code, /^\s*(import|export)\b[^;]*?\bfrom\s*['"]openpgp['"]/m, name);
+        assert.doesNotMatch(code, /^\s*import\s*['"]openpgp['"]/m, name);
+      }
+      assert.doesNotMatch(code, /^\s*(import|export)\b[^;]*?\bfrom\s*['"][^'"]*\/pgp\.js['"]/m, name);
+    }
   });
 });
