@@ -2,6 +2,20 @@
  * aurion-plugin as a library. The CLI commands are thin wrappers over these functions.
  */
 
+export {
+  type BundleContents,
+  type BundleSignatures,
+  type BundleSpec,
+  checkModuleDigest,
+  DEFAULT_LIMITS,
+  ENTRY,
+  parseSize,
+  type ReadBundleOptions,
+  readBundle,
+  rewriteBundle,
+  type WrittenBundle,
+  writeBundle,
+} from './core/bundle/index.js';
 export { type CacheKey, type CacheKeyInput, computeCacheKey } from './core/cachekey.js';
 export {
   type CanonicalJsonOptions,
