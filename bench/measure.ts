@@ -16,6 +16,8 @@ export interface Command {
 
 export interface Sample {
   readonly ms: number;
+  /** User + system CPU time of the process, all threads: a diagnostic that load disturbs less than wall time. */
+  readonly cpu_ms: number;
   readonly rss_kib: number;
 }
 
@@ -24,6 +26,7 @@ export interface Stats {
   readonly median_ms: number;
   readonly min_ms: number;
   readonly max_ms: number;
+  readonly median_cpu_ms: number;
   /** Largest peak RSS over the runs, MiB. */
   readonly peak_rss_mib: number;
   readonly samples_ms: number[];
@@ -42,6 +45,7 @@ function stats(samples: readonly Sample[]): Stats {
     median_ms: round(median(ms)),
     min_ms: round(Math.min(...ms)),
     max_ms: round(Math.max(...ms)),
+    median_cpu_ms: round(median(samples.map((s) => s.cpu_ms))),
     peak_rss_mib: round(Math.max(...samples.map((s) => s.rss_kib)) / 1024),
     samples_ms: ms.map(round),
   };

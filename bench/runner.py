@@ -3,7 +3,7 @@
 Reads a plan as JSON on stdin: {"rounds": N, "warmup": W, "commands": [{"id", "argv", "cwd"?, "env"?}]}.
 Each round runs every command once, as whole processes, one after another (A B A B ...; the starting command
 rotates each round so neither side always runs first). A command's wall time is measured from spawn to reap,
-and its peak RSS comes from wait4's rusage of that very child (ru_maxrss, KiB on Linux): no polling, no
+its CPU time (user + system, all threads) and peak RSS come from wait4's rusage of that very child (ru_maxrss, KiB on Linux): no polling, no
 extra process in between. Writes {"samples": {id: [{"ms", "rss_kib"}]}} as JSON on stdout.
 """
 import json
@@ -36,7 +36,8 @@ def run(cmd):
     if code != 0:
         sys.stderr.write(f"runner: {cmd['id']} exited with {code}: {' '.join(cmd['argv'])}\n")
         sys.exit(1)
-    return {"ms": (t1 - t0) / 1e6, "rss_kib": usage.ru_maxrss}
+    cpu = (usage.ru_utime + usage.ru_stime) * 1000
+    return {"ms": (t1 - t0) / 1e6, "cpu_ms": cpu, "rss_kib": usage.ru_maxrss}
 
 
 for r in range(plan.get("warmup", 0) + plan["rounds"]):
