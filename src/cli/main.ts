@@ -81,7 +81,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   } catch (caught) {
     let err: AurionError;
     if (caught instanceof CommanderError) {
-      if (caught.code === 'commander.helpDisplayed' || caught.code === 'commander.version') return 0;
+      // `--help`, `help <command>` and `--version` end with exit code 0; help shown for a missing command, 1.
+      if (caught.exitCode === 0) return 0;
       err =
         caught.code === 'commander.help' || caught.code === 'commander.executeSubCommandAsync'
           ? new AurionError('USAGE', 'no command given', { hint: `run '${PROGRAM} --help'` })
