@@ -12,8 +12,31 @@ export {
   parseSerdeNumber,
   type SerdeNumber,
 } from './core/canonical-json.js';
+export { publicKeyProblem, type RawPublicKey, signEd25519, verifyEd25519 } from './core/ed25519.js';
+export {
+  type Envelope,
+  envelopeSignatures,
+  manifestDigest,
+  parseEnvelope,
+  type SignedContent,
+  type SubjectKind,
+  serializeEnvelope,
+  subjectOf,
+} from './core/envelope.js';
 export { type InitOptions, type InitResult, initProject } from './core/init.js';
 export { type JsonNode, JsonParseError, parseJson, parseJsonNode } from './core/json.js';
+export {
+  type Ed25519PrivateKey,
+  type Ed25519PublicKey,
+  type GeneratedKeyPair,
+  generateEd25519KeyPair,
+  keyIdOf,
+  loadPrivateKey,
+  loadPublicKey,
+  publicKeyFromRaw,
+  publicKeyPem,
+} from './core/keys.js';
+export { type SignOptions, type SignResult, signBundle } from './core/sign.js';
 export * from './core/types.js';
 export {
   checkWasm,
