@@ -114,9 +114,29 @@ export function publicKeyObject(raw: Uint8Array): KeyObject {
 }
 
 /**
+ * Key objects for raw keys seen recently: making one costs more than a verification, and a verifier checks
+ * many signatures against few keys. Bounded, oldest dropped first.
+ */
+const recentKeyObjects = new Map<string, KeyObject>();
+const RECENT_KEY_OBJECTS = 64;
+
+function cachedKeyObject(raw: Uint8Array): KeyObject {
+  const id = Buffer.from(raw).toString('hex');
+  let key = recentKeyObjects.get(id);
+  if (key === undefined) {
+    key = publicKeyObject(raw);
+    if (recentKeyObjects.size >= RECENT_KEY_OBJECTS) {
+      recentKeyObjects.delete(recentKeyObjects.keys().next().value!);
+    }
+    recentKeyObjects.set(id, key);
+  }
+  return key;
+}
+
+/**
  * Strict RFC 8032 verification of an Ed25519 signature; false for anything that is not a valid signature of
- * `message` by `publicKey` (never throws on bad input). `publicKey` is 32 raw bytes or a loaded key, whose
- * key object is reused (creating one costs about as much as a verification).
+ * `message` by `publicKey` (never throws on bad input). `publicKey` is 32 raw bytes or a loaded key (whose
+ * key object is then used as is).
  */
 export function verifyEd25519(
   publicKey: Uint8Array | RawPublicKey,
@@ -131,7 +151,7 @@ export function verifyEd25519(
   try {
     // OpenSSL decodes A (rejecting points off the curve), recomputes R from S and h, and compares the
     // canonical encoding with the R bytes: the cofactorless equation of RFC 8032 §5.1.7.
-    const key = publicKey instanceof Uint8Array ? publicKeyObject(raw) : publicKey.keyObject;
+    const key = publicKey instanceof Uint8Array ? cachedKeyObject(raw) : publicKey.keyObject;
     return verify(null, message, key, signature);
   } catch {
     return false;

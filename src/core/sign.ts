@@ -38,12 +38,12 @@ export interface SignResult {
   readonly fingerprint?: string;
 }
 
-function alreadySigned(path: string, entry: string, flag: string): AurionError {
+function alreadySigned(path: string, entry: string): AurionError {
   return new AurionError(
     'ALREADY_EXISTS',
     `${path} already has ${entry}; refusing to replace the signature`,
     {
-      hint: `pass --force to replace it (a bundle holds one ${entry}), or sign another copy with -o FILE and ${flag}`,
+      hint: `pass --force to replace it (a bundle holds one ${entry})`,
     },
   );
 }
@@ -73,10 +73,8 @@ export async function signBundle(path: string, options: SignOptions): Promise<Si
     );
   }
   if (options.force !== true) {
-    if (key !== undefined && bundle.signatureEd25519 !== undefined)
-      throw alreadySigned(path, ENTRY.ed25519, '--key');
-    if (pgpKey !== undefined && bundle.signatureAsc !== undefined)
-      throw alreadySigned(path, ENTRY.asc, '--pgp-key');
+    if (key !== undefined && bundle.signatureEd25519 !== undefined) throw alreadySigned(path, ENTRY.ed25519);
+    if (pgpKey !== undefined && bundle.signatureAsc !== undefined) throw alreadySigned(path, ENTRY.asc);
   }
 
   const signatureEd25519 = key === undefined ? undefined : createEnvelope(key, bundle);

@@ -315,6 +315,22 @@ describe('Ed25519: signature encodings', () => {
     assert.equal(verifyEd25519(new Uint8Array(31), message, good), false);
   });
 
+  it('raw keys give the right verdicts across the key-object cache (more keys than it holds)', () => {
+    const keys = Array.from({ length: 70 }, (_, i) => keyFromSeed(new Uint8Array(32).fill(i + 1)));
+    const signatures = keys.map((k) => signEd25519(k, message));
+    for (let round = 0; round < 2; round++) {
+      keys.forEach((k, i) => {
+        assert.equal(verifyEd25519(k.publicKey.raw, message, signatures[i]!), true, `key ${i}`);
+        const other = keys[(i + 1) % keys.length]!;
+        assert.equal(
+          verifyEd25519(other.publicKey.raw, message, signatures[i]!),
+          false,
+          `key ${i} vs ${i + 1}`,
+        );
+      });
+    }
+  });
+
   it('a loaded key and its raw bytes give the same verdicts', () => {
     assert.equal(verifyEd25519(key.publicKey, message, good), true);
     assert.equal(verifyEd25519(key.publicKey.raw, message, good), true);

@@ -10,6 +10,7 @@ import {
   extraFiles,
   gnupgHome,
   gpg,
+  gpgconf,
   IMAGE_DIGEST,
   moduleBytes,
   sha256Hex,
@@ -405,6 +406,52 @@ describe('sign (container bundles)', () => {
       gpg(home, ['--verify', join(dir, 'signature.asc'), join(dir, 'manifest.json')]).status,
       0,
     );
+  });
+
+  it('signs with a key made and exported by GnuPG (passphrase-protected), and GnuPG verifies it', async (t) => {
+    const dir = await tempDir(t);
+    const home = await gnupgHome(dir);
+    t.after(() => gpgconf(home, ['--kill', 'gpg-agent']));
+    const made = gpg(home, [
+      '--pinentry-mode',
+      'loopback',
+      '--passphrase',
+      'gpg pass',
+      '--quick-gen-key',
+      'Gpg User <gpg@example.org>',
+      'ed25519',
+      'sign',
+      'never',
+    ]);
+    assert.equal(made.status, 0, made.stderr);
+    const exported = gpg(home, [
+      '--pinentry-mode',
+      'loopback',
+      '--passphrase',
+      'gpg pass',
+      '--armor',
+      '--export-secret-keys',
+    ]);
+    assert.equal(exported.status, 0, exported.stderr);
+    await writeFile(join(dir, 'gpg.key'), exported.stdout);
+    await writeFile(join(dir, 'pass.txt'), 'gpg pass\n');
+    const bundle = await writeTestBundle(join(dir, 'c.aurion'), { runtime: 'container' });
+    const r = await runCli([
+      'sign',
+      bundle,
+      '--pgp-key',
+      join(dir, 'gpg.key'),
+      '--passphrase-file',
+      join(dir, 'pass.txt'),
+      '--json',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const entries = await extract(bundle, dir);
+    await writeFile(join(dir, 'manifest.json'), entries.get('manifest.json')!);
+    await writeFile(join(dir, 'signature.asc'), entries.get('signature.asc')!);
+    const verified = gpg(home, ['--verify', join(dir, 'signature.asc'), join(dir, 'manifest.json')]);
+    assert.equal(verified.status, 0, verified.stderr);
+    assert.ok(verified.stderr.toLowerCase().includes(r.json.fingerprint), verified.stderr);
   });
 
   it('a container bundle carries both signatures: the second one signed keeps the first', async (t) => {

@@ -159,6 +159,10 @@ export function gpg(home: string, args: string[]) {
   return spawnSync('gpg', ['--homedir', home, '--batch', '--no-tty', ...args], { encoding: 'utf8' });
 }
 
+export function gpgconf(home: string, args: string[]) {
+  return spawnSync('gpgconf', args, { encoding: 'utf8', env: { ...process.env, GNUPGHOME: home } });
+}
+
 /** Files in a folder other than the given ones: to show that nothing (not even a temporary file) was left. */
 export async function extraFiles(dir: string, expected: readonly string[]): Promise<string[]> {
   return (await readdir(dir)).filter((f) => !expected.includes(f)).sort();
