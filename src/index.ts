@@ -29,6 +29,14 @@ export {
 } from './core/canonical-json.js';
 export { type InitOptions, type InitResult, initProject } from './core/init.js';
 export { type JsonNode, JsonParseError, parseJson, parseJsonNode } from './core/json.js';
+// Types only: openpgp.js is heavy, so src/core/pgp.js is loaded with `await import()` where it is needed.
+export type {
+  GeneratePgpOptions,
+  PgpKeyPair,
+  PgpPrivateKey,
+  PgpPublicKey,
+  PgpVerification,
+} from './core/pgp.js';
 export * from './core/types.js';
 export {
   checkWasm,
