@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { containerSourceManifest, writeProject } from '../core/build-fixtures.js';
 import { assertCliError, ROOT, runCli, tempDir } from '../helpers.js';
 import {
   assertEd25519SignedBy,
@@ -503,5 +504,38 @@ describe('sign (container bundles)', () => {
     const before = await readFile(bundle);
     assertCliError(await runCli(['sign', bundle, '--pgp-key', ed.key, '--json']), 3, 'KEY_INVALID');
     assert.deepEqual(await readFile(bundle), before);
+  });
+});
+
+describe('build -> sign (the real builder)', () => {
+  it('signs what `build` writes; two builds signed with the same key are byte-identical', async (t) => {
+    const root = await tempDir(t);
+    const dir = join(root, 'dns-enum');
+    await writeProject(dir);
+    const { key, pub } = await keygen(root, 'alice');
+    const env = { SOURCE_DATE_EPOCH: '1767225600' };
+    for (const name of ['a', 'b']) {
+      const built = await runCli(['build', dir, '-o', join(root, `${name}.aurion`), '--json'], { env });
+      assert.equal(built.code, 0, built.stderr);
+      const signed = await runCli(['sign', join(root, `${name}.aurion`), '--key', key, '--json']);
+      assert.equal(signed.code, 0, signed.stderr);
+    }
+    assert.deepEqual(await readFile(join(root, 'a.aurion')), await readFile(join(root, 'b.aurion')));
+    const { entries } = await assertEd25519SignedBy(join(root, 'a.aurion'), pub, root);
+    assert.deepEqual([...entries.keys()], ['manifest.json', 'module.wasm', 'signature.ed25519']);
+  });
+
+  it('signs a built container bundle with Ed25519 and OpenPGP', async (t) => {
+    const root = await tempDir(t);
+    const dir = join(root, 'port-scan');
+    await writeProject(dir, containerSourceManifest(), null);
+    const built = await runCli(['build', dir, '-o', join(root, 'c.aurion'), '--json']);
+    assert.equal(built.code, 0, built.stderr);
+    const ed = await keygen(root, 'k');
+    const ops = await pgpKeygen(root, 'ops');
+    const r = await runCli(['sign', join(root, 'c.aurion'), '--key', ed.key, '--pgp-key', ops.key, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const { envelope } = await assertEd25519SignedBy(join(root, 'c.aurion'), ed.pub, root, 'ab'.repeat(32));
+    assert.equal(envelope.subject.kind, 'container-image');
   });
 });

@@ -119,7 +119,12 @@ export async function opensslVerifies(
 }
 
 /** Checks a signed bundle end to end with tar and OpenSSL: both signatures of the envelope, both digests. */
-export async function assertEd25519SignedBy(bundle: string, publicKeyFile: string, dir: string) {
+export async function assertEd25519SignedBy(
+  bundle: string,
+  publicKeyFile: string,
+  dir: string,
+  imageDigest = IMAGE_DIGEST,
+) {
   const entries = await extract(bundle, dir);
   const envelope = JSON.parse(entries.get('signature.ed25519')!.toString('utf8'));
   const manifest = entries.get('manifest.json')!;
@@ -129,7 +134,7 @@ export async function assertEd25519SignedBy(bundle: string, publicKeyFile: strin
     assert.equal(envelope.subject.sha256, sha256Hex(entries.get('module.wasm')!));
   } else {
     assert.equal(envelope.subject.kind, 'container-image');
-    assert.equal(envelope.subject.sha256, IMAGE_DIGEST);
+    assert.equal(envelope.subject.sha256, imageDigest);
   }
   const subjectOk = await opensslVerifies(
     publicKeyFile,
