@@ -318,11 +318,6 @@ export function mergeTrust(parts: readonly TrustPolicy[]): TrustPolicy {
   return { keys: [...keys.values()], pgpKeys: [...pgpKeys.values()], revoked, riskClassOverrides: overrides };
 }
 
-/** True when the policy trusts at least one key (else nothing can ever verify). */
-export function hasTrustMaterial(policy: TrustPolicy): boolean {
-  return policy.keys.length > 0 || policy.pgpKeys.length > 0;
-}
-
 /**
  * Full-match glob with `*` (any run, also empty) and `?` (exactly one character); every other character is
  * literal. Linear-time two-pointer match: a `*` remembers where to resume, so no exponential backtracking.
