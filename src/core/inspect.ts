@@ -321,7 +321,7 @@ export async function inspectContents(
  * IO_ERROR / BUNDLE_INVALID / MANIFEST_INVALID from the reader, WASM_INVALID for a module that does not parse.
  */
 export async function inspectBundle(path: string, options: InspectOptions = {}): Promise<InspectReport> {
-  const scanner = new WasmScanner();
+  const scanner = new WasmScanner({ source: `${path}:module.wasm` });
   let scanError: unknown;
   const bundle = await readBundle(path, {
     hashBundle: true,
@@ -338,17 +338,8 @@ export async function inspectBundle(path: string, options: InspectOptions = {}):
   });
   let wasm: WasmInfo | undefined;
   if (bundle.manifest.runtime === 'wasm') {
-    if (scanError !== undefined) throw located(scanError, path);
-    try {
-      wasm = scanner.finish();
-    } catch (e) {
-      throw located(e, path);
-    }
+    if (scanError !== undefined) throw scanError;
+    wasm = scanner.finish();
   }
   return inspectContents(bundle, wasm, options);
-}
-
-function located(e: unknown, path: string): unknown {
-  if (!(e instanceof AurionError)) return e;
-  return new AurionError(e.code, `${path}:module.wasm: ${e.message}`, { hint: e.hint, issues: e.issues, cause: e });
 }
