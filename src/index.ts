@@ -5,4 +5,20 @@
 export { type InitOptions, type InitResult, initProject } from './core/init.js';
 export { type JsonNode, JsonParseError, parseJson, parseJsonNode } from './core/json.js';
 export * from './core/types.js';
+export {
+  checkWasm,
+  DEFAULT_MEMORY_MIB,
+  type ExternKind,
+  scanWasm,
+  scanWasmFile,
+  WASI_MODULE,
+  WASM_PAGE_SIZE,
+  type WasmCustomSection,
+  type WasmExport,
+  type WasmImport,
+  type WasmInfo,
+  type WasmMemory,
+  WasmScanner,
+  type WasmScannerOptions,
+} from './core/wasm.js';
 export { AurionError, type ErrorCode, EXIT_CODE_OF, type Issue, isAurionError } from './errors.js';
