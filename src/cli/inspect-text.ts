@@ -14,7 +14,7 @@ const list = (items: readonly string[]) => (items.length === 0 ? 'none' : items.
 
 function memoryText(m: MemoryFacts): string {
   const max = m.maximum_pages === null ? 'no maximum' : `max ${m.maximum_pages} pages (${m.maximum_mib} MiB)`;
-  return `${m.initial_pages} pages (${m.initial_mib} MiB) initial, ${max}${m.imported ? ', imported' : ''}${m.memory64 ? ', memory64' : ''}`;
+  return `${m.initial_pages} pages (${m.initial_mib} MiB) initial, ${max}${m.imported ? ', imported' : ''}${m.memory64 ? ', memory64' : ''}${m.shared ? ', shared' : ''}`;
 }
 
 function signatureRow(style: ChalkInstance, s: SignatureFacts): Row {

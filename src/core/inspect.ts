@@ -29,6 +29,7 @@ export interface MemoryFacts {
   readonly maximum_mib: number | null;
   readonly imported: boolean;
   readonly memory64: boolean;
+  readonly shared: boolean;
 }
 
 export interface WasmRuntimeFacts {
@@ -167,6 +168,7 @@ function memoryFacts(info: WasmInfo): MemoryFacts[] {
     maximum_mib: m.maximumPages === undefined ? null : mib(m.maximumPages),
     imported: m.imported,
     memory64: m.memory64,
+    shared: m.shared,
   }));
 }
 

@@ -209,10 +209,15 @@ async function verifyPgp(bundle: BundleContents, trust: TrustPolicy, now: Date):
       errors: [{ code: 'KEY_UNTRUSTED', message: `${where} is signed by ${outcome.fingerprint}, which is not trusted` }],
     };
   }
-  const errors = evaluateRules(trust, { ...trusted, id: trusted.fingerprint }, bundle.manifest, now).map((f) => ({
-    code: f.code,
-    message: `${where}: ${f.message}`,
-  }));
+  const findings = evaluateRules(trust, { ...trusted, id: trusted.fingerprint }, bundle.manifest, now);
+  // A revocation may name the signing subkey rather than the primary key.
+  if (outcome.signingKeyFingerprint !== trusted.fingerprint && isRevoked(trust, outcome.signingKeyFingerprint)) {
+    findings.push({
+      code: 'KEY_REVOKED',
+      message: `signing subkey ${outcome.signingKeyFingerprint} of ${trusted.fingerprint} is revoked by the trust policy`,
+    });
+  }
+  const errors = findings.map((f) => ({ code: f.code, message: `${where}: ${f.message}` }));
   return {
     file,
     algorithm: 'openpgp',
