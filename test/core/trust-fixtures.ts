@@ -5,7 +5,7 @@
  */
 import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { writeBundle } from '../../src/core/bundle/index.js';
@@ -185,4 +185,9 @@ export async function writePem(dir: string, name: string, pem: string): Promise<
   const path = join(dir, name);
   await writeFile(path, pem);
   return path;
+}
+
+/** Every path under `dir` (files and folders), sorted: to show that a command wrote nothing. */
+export async function listTree(dir: string): Promise<string[]> {
+  return (await readdir(dir, { recursive: true })).sort();
 }
