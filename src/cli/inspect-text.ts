@@ -7,7 +7,9 @@ type Row = readonly [label: string, value: string];
 
 function section(style: ChalkInstance, title: string, rows: readonly Row[]): string {
   const width = Math.max(...rows.map(([label]) => label.length));
-  return [style.bold(title), ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`)].join('\n');
+  return [style.bold(title), ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`)].join(
+    '\n',
+  );
 }
 
 const list = (items: readonly string[]) => (items.length === 0 ? 'none' : items.join(', '));
@@ -18,7 +20,8 @@ function memoryText(m: MemoryFacts): string {
 }
 
 function signatureRow(style: ChalkInstance, s: SignatureFacts): Row {
-  if ('unreadable' in s) return [s.file, style.red(`unreadable: ${s.unreadable.code} ${s.unreadable.message}`)];
+  if ('unreadable' in s)
+    return [s.file, style.red(`unreadable: ${s.unreadable.code} ${s.unreadable.message}`)];
   const mark = (ok: boolean) => (ok ? style.green('matches') : style.red('DOES NOT MATCH'));
   if (s.algorithm === 'ed25519') {
     return [
@@ -36,7 +39,8 @@ function signatureRow(style: ChalkInstance, s: SignatureFacts): Row {
 function verdictRows(style: ChalkInstance, v: VerifyResult): Row[] {
   const rows: Row[] = [];
   if (v.ok && v.signer !== null) {
-    const who = v.signer.algorithm === 'ed25519' ? `key ${v.signer.key_id}` : `OpenPGP ${v.signer.fingerprint}`;
+    const who =
+      v.signer.algorithm === 'ed25519' ? `key ${v.signer.key_id}` : `OpenPGP ${v.signer.fingerprint}`;
     const name = v.signer.name === undefined ? '' : ` (${v.signer.name})`;
     rows.push(['verdict', `${style.green('✓ verified')}, signed by ${who}${name}`]);
   } else {
@@ -45,7 +49,10 @@ function verdictRows(style: ChalkInstance, v: VerifyResult): Row[] {
   // With two signatures, say which one passed; a failing one does not fail the bundle.
   if (v.signatures.length > 1) {
     for (const s of v.signatures) {
-      rows.push([s.file, s.ok ? style.green('passes') : `${style.red('fails')}: ${s.errors.map((e) => e.code).join(', ')}`]);
+      rows.push([
+        s.file,
+        s.ok ? style.green('passes') : `${style.red('fails')}: ${s.errors.map((e) => e.code).join(', ')}`,
+      ]);
     }
   }
   for (const e of v.errors) rows.push(['', `${style.red(e.code)} ${e.message}`]);
@@ -62,7 +69,10 @@ export function inspectText(style: ChalkInstance, r: InspectReport): string {
       ['bundle', `${r.bundle} (${r.size} bytes)`],
       ['sha256', r.sha256],
       ['risk class', risk],
-      ['authorization', r.requires_authorization ? style.yellow('AuthorizationBundle required') : 'not required'],
+      [
+        'authorization',
+        r.requires_authorization ? style.yellow('AuthorizationBundle required') : 'not required',
+      ],
       ['scopes', list(r.supported_scopes)],
       ...(r.manifest.author === undefined ? [] : [['author', r.manifest.author] as Row]),
       ...(r.manifest.license === undefined ? [] : [['license', r.manifest.license] as Row]),
@@ -84,10 +94,15 @@ export function inspectText(style: ChalkInstance, r: InspectReport): string {
     parts.push(
       section(style, 'Runtime: wasm', [
         ['module', `${m.path}, ${m.size} bytes`],
-        ['sha256', `${m.sha256} ${m.digest_matches_manifest ? style.green('(matches manifest)') : style.red('(DOES NOT MATCH manifest)')}`],
+        [
+          'sha256',
+          `${m.sha256} ${m.digest_matches_manifest ? style.green('(matches manifest)') : style.red('(DOES NOT MATCH manifest)')}`,
+        ],
         ['imports', list(m.imports.map((i) => `${i.module}.${i.name} (${i.kind})`))],
         ['exports', list(m.exports.map((e) => `${e.name} (${e.kind})`))],
-        ...m.memories.map((mem, i): Row => [m.memories.length === 1 ? 'memory' : `memory ${i}`, memoryText(mem)]),
+        ...m.memories.map(
+          (mem, i): Row => [m.memories.length === 1 ? 'memory' : `memory ${i}`, memoryText(mem)],
+        ),
         ...(m.memories.length === 0 ? [['memory', 'none'] as Row] : []),
         ['custom sections', list(m.custom_sections.map((c) => `${c.name} (${c.size} bytes)`))],
         ['host imports', list(rt.host_imports)],
@@ -112,9 +127,12 @@ export function inspectText(style: ChalkInstance, r: InspectReport): string {
     section(
       style,
       'Signatures',
-      r.signatures.length === 0 ? [['none', style.red('unsigned')]] : r.signatures.map((s) => signatureRow(style, s)),
+      r.signatures.length === 0
+        ? [['none', style.red('unsigned')]]
+        : r.signatures.map((s) => signatureRow(style, s)),
     ),
   );
-  if (r.verification !== undefined) parts.push(section(style, 'Verification', verdictRows(style, r.verification)));
+  if (r.verification !== undefined)
+    parts.push(section(style, 'Verification', verdictRows(style, r.verification)));
   return parts.join('\n\n');
 }

@@ -16,7 +16,11 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 export function addTrustOptions(command: Command): Command {
   return command
     .option('--trusted-key <file>', 'trust this Ed25519 public key (SPKI PEM; repeatable)', collect)
-    .option('--pgp-keyring <file>', 'trust the OpenPGP public keys in this armored file (repeatable)', collect)
+    .option(
+      '--pgp-keyring <file>',
+      'trust the OpenPGP public keys in this armored file (repeatable)',
+      collect,
+    )
     .option('--trust-policy <file>', 'trust policy (JSON, schemas/trust-policy.schema.json)');
 }
 

@@ -12,7 +12,8 @@ interface VerifyFlags extends TrustFlags {
 }
 
 export function signerText(signer: Signer): string {
-  const id = signer.algorithm === 'ed25519' ? `ed25519 key ${signer.key_id}` : `OpenPGP key ${signer.fingerprint}`;
+  const id =
+    signer.algorithm === 'ed25519' ? `ed25519 key ${signer.key_id}` : `OpenPGP key ${signer.fingerprint}`;
   return signer.name === undefined ? id : `${id} (${signer.name})`;
 }
 
@@ -56,7 +57,9 @@ export function register(program: Command, cli: Cli): void {
       for (const r of results) cli.out.line(verifyText(cli.out, r));
       if (results.length > 1) {
         const failed = results.filter((r) => !r.ok).length;
-        cli.out.line(ok ? `all ${results.length} bundles verified` : `${failed} of ${results.length} bundles failed`);
+        cli.out.line(
+          ok ? `all ${results.length} bundles verified` : `${failed} of ${results.length} bundles failed`,
+        );
       }
     });
 }

@@ -3,13 +3,20 @@
  * reader: the module is streamed through the WebAssembly scanner while it is hashed. With trust material the
  * verdict comes from verify.ts on the same contents, so inspect and verify cannot disagree.
  */
+
+import { createHash } from 'node:crypto';
 import { AurionError } from '../errors.js';
 import { type BundleContents, readBundle } from './bundle/index.js';
-import { createHash } from 'node:crypto';
 import { parseEnvelope, subjectOf } from './envelope.js';
 import { effectiveRiskClass, type TrustPolicy } from './policy.js';
-import { CAPABILITY_RISK, type Capability, type Manifest, type RiskClass, requiresAuthorization } from './types.js';
-import { verifyContents, type VerifyResult } from './verify.js';
+import {
+  CAPABILITY_RISK,
+  type Capability,
+  type Manifest,
+  type RiskClass,
+  requiresAuthorization,
+} from './types.js';
+import { type VerifyResult, verifyContents } from './verify.js';
 import { type WasmInfo, WasmScanner } from './wasm.js';
 
 /** The runtime's defaults, which are also the maxima a manifest may declare (SPEC §3, plugin model). */
@@ -46,7 +53,11 @@ export interface WasmRuntimeFacts {
     readonly custom_sections: WasmInfo['customSections'];
   };
   readonly host_imports: readonly string[];
-  readonly limits: { readonly memory_mib: number; readonly timeout_seconds: number; readonly declared: boolean };
+  readonly limits: {
+    readonly memory_mib: number;
+    readonly timeout_seconds: number;
+    readonly declared: boolean;
+  };
 }
 
 export interface ContainerRuntimeFacts {
@@ -59,7 +70,11 @@ export interface ContainerRuntimeFacts {
   readonly seccomp_profile: string;
   readonly apparmor_profile: string;
   readonly env: readonly string[];
-  readonly limits: { readonly memory_mib: number; readonly timeout_seconds: number; readonly declared: boolean };
+  readonly limits: {
+    readonly memory_mib: number;
+    readonly timeout_seconds: number;
+    readonly declared: boolean;
+  };
 }
 
 export type SignatureFacts =
@@ -137,7 +152,8 @@ export function pluginInfoJson(manifest: Manifest): PluginInfoJson {
   if (manifest.name !== '') info.name = manifest.name;
   if (manifest.version !== '') info.version = manifest.version;
   if (manifest.capabilities.length > 0) info.capabilities = [...manifest.capabilities];
-  if (manifest.description !== undefined && manifest.description !== '') info.description = manifest.description;
+  if (manifest.description !== undefined && manifest.description !== '')
+    info.description = manifest.description;
   return info;
 }
 
@@ -172,7 +188,10 @@ function memoryFacts(info: WasmInfo): MemoryFacts[] {
   }));
 }
 
-function runtimeFacts(bundle: BundleContents, wasm: WasmInfo | undefined): WasmRuntimeFacts | ContainerRuntimeFacts {
+function runtimeFacts(
+  bundle: BundleContents,
+  wasm: WasmInfo | undefined,
+): WasmRuntimeFacts | ContainerRuntimeFacts {
   const { manifest } = bundle;
   if (manifest.runtime === 'container') {
     const c = manifest.container!;
@@ -197,7 +216,8 @@ function runtimeFacts(bundle: BundleContents, wasm: WasmInfo | undefined): WasmR
       path: manifest.module?.path ?? 'module.wasm',
       size: module.size,
       sha256: module.sha256,
-      digest_matches_manifest: module.sha256 === manifest.module?.sha256 && module.size === manifest.module?.size,
+      digest_matches_manifest:
+        module.sha256 === manifest.module?.sha256 && module.size === manifest.module?.size,
       imports: wasm!.imports,
       exports: wasm!.exports,
       memories: memoryFacts(wasm!),
@@ -245,12 +265,17 @@ async function ascFacts(bundle: BundleContents): Promise<SignatureFacts> {
   const openpgp = await import('openpgp');
   let packet: InstanceType<typeof openpgp.SignaturePacket> | undefined;
   try {
-    const signature = await openpgp.readSignature({ armoredSignature: bundle.signatureAsc!.toString('utf8') });
+    const signature = await openpgp.readSignature({
+      armoredSignature: bundle.signatureAsc!.toString('utf8'),
+    });
     packet = signature.packets[0];
   } catch (e) {
     return unreadable(
       'signature.asc',
-      new AurionError('SIGNATURE_INVALID', `${bundle.path}:signature.asc is not an armored OpenPGP signature: ${(e as Error).message}`),
+      new AurionError(
+        'SIGNATURE_INVALID',
+        `${bundle.path}:signature.asc is not an armored OpenPGP signature: ${(e as Error).message}`,
+      ),
     );
   }
   if (packet === undefined) {
@@ -259,7 +284,8 @@ async function ascFacts(bundle: BundleContents): Promise<SignatureFacts> {
       new AurionError('SIGNATURE_INVALID', `${bundle.path}:signature.asc holds no signature packet`),
     );
   }
-  const hash = packet.hashAlgorithm === null ? null : openpgp.enums.read(openpgp.enums.hash, packet.hashAlgorithm);
+  const hash =
+    packet.hashAlgorithm === null ? null : openpgp.enums.read(openpgp.enums.hash, packet.hashAlgorithm);
   const mode =
     packet.signatureType === openpgp.enums.signature.binary
       ? 'binary'
@@ -302,7 +328,8 @@ export async function inspectContents(
     version: manifest.version,
     description: manifest.description ?? null,
     risk_class: manifest.risk_class,
-    effective_risk_class: options.trust === undefined ? manifest.risk_class : effectiveRiskClass(options.trust, manifest),
+    effective_risk_class:
+      options.trust === undefined ? manifest.risk_class : effectiveRiskClass(options.trust, manifest),
     requires_authorization: manifest.capabilities.some((c) => requiresAuthorization(CAPABILITY_RISK[c])),
     capabilities: manifest.capabilities.map((name) => ({
       name,

@@ -89,7 +89,9 @@ interface RawPolicy {
 /** Decodes and validates the policy document (no key loaded yet): POLICY_INVALID with every pointer. */
 function parseDocument(bytes: Uint8Array, source: string): RawPolicy {
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-    throw policyInvalid(source, [{ at: '', message: 'starts with a UTF-8 byte order mark; save it without BOM' }]);
+    throw policyInvalid(source, [
+      { at: '', message: 'starts with a UTF-8 byte order mark; save it without BOM' },
+    ]);
   }
   let value: unknown;
   try {
@@ -114,12 +116,18 @@ function crossFieldIssues(doc: RawPolicy): Issue[] {
     list.forEach((entry, i) => {
       const at = `${base}/${i}`;
       if (entry.expires !== undefined && parseTimestamp(entry.expires) === undefined) {
-        issues.push({ at: `${at}/expires`, message: `is not a real date-time: ${JSON.stringify(entry.expires)}` });
+        issues.push({
+          at: `${at}/expires`,
+          message: `is not a real date-time: ${JSON.stringify(entry.expires)}`,
+        });
       }
       const id = entry.id.toLowerCase();
       const earlier = seen.get(id);
       if (earlier !== undefined) {
-        issues.push({ at: `${at}/${idField}`, message: `lists the same key as ${earlier}; merge the two entries` });
+        issues.push({
+          at: `${at}/${idField}`,
+          message: `lists the same key as ${earlier}; merge the two entries`,
+        });
       } else seen.set(id, at);
     });
   };

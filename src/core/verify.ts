@@ -7,7 +7,7 @@
  * own. Trust material is data handed in (src/core/policy.ts); nothing here reads keys or policies.
  */
 import { createHash } from 'node:crypto';
-import { AurionError, EXIT_CODE_OF, type ErrorCode } from '../errors.js';
+import { AurionError, type ErrorCode, EXIT_CODE_OF } from '../errors.js';
 import { type BundleContents, checkModuleDigest, readBundle } from './bundle/index.js';
 import { verifyEd25519 } from './ed25519.js';
 import { type Envelope, parseEnvelope, subjectOf } from './envelope.js';
@@ -112,29 +112,29 @@ function verifyEnvelope(bundle: BundleContents, trust: TrustPolicy, now: Date): 
     });
   }
 
-  if (isRevoked(trust, keyId)) {
-    const entry = trust.keys.find((k) => k.keyId === keyId);
-    errors.push({
-      code: 'KEY_REVOKED',
-      message: `${where} is signed by key ${keyId}${entry?.name === undefined ? '' : ` (${entry.name})`}, which the trust policy revokes`,
-    });
-  }
   const trusted = trust.keys.find((k) => k.keyId === keyId);
   if (trusted === undefined) {
-    if (!isRevoked(trust, keyId)) {
-      errors.push({
-        code: 'KEY_UNTRUSTED',
-        message: `${where} is signed by key ${keyId}, which is not in the trust material`,
-      });
-    }
+    // A revoked key that is no longer listed is still reported as revoked: the more useful of the two facts.
+    errors.push(
+      isRevoked(trust, keyId)
+        ? {
+            code: 'KEY_REVOKED',
+            message: `${where} is signed by key ${keyId}, which the trust policy revokes`,
+          }
+        : {
+            code: 'KEY_UNTRUSTED',
+            message: `${where} is signed by key ${keyId}, which is not in the trust material`,
+          },
+    );
     return { file, algorithm: 'ed25519', key_id: keyId, ok: false, errors: dedupe(errors) };
   }
 
-  // The key id only selects the key: the signatures must verify with that key's own bytes. Each signature is
+  // The key id only selects the key: the signatures must verify with that key's own bytes (the loaded key
+  // object is reused across bundles: creating one costs about as much as a verification). Each signature is
   // checked over the digest the envelope names; a digest that differs from the bundle's is reported above.
-  const raw = trusted.publicKey.raw;
+  const key = trusted.publicKey;
   const subjectOk = verifyEd25519(
-    raw,
+    key,
     Buffer.from(envelope.subject.sha256, 'hex'),
     Buffer.from(envelope.signature, 'base64'),
   );
@@ -145,7 +145,7 @@ function verifyEnvelope(bundle: BundleContents, trust: TrustPolicy, now: Date): 
     });
   }
   const manifestOk = verifyEd25519(
-    raw,
+    key,
     Buffer.from(envelope.manifest_sha256, 'hex'),
     Buffer.from(envelope.manifest_signature, 'base64'),
   );
@@ -156,7 +156,7 @@ function verifyEnvelope(bundle: BundleContents, trust: TrustPolicy, now: Date): 
     });
   }
   for (const finding of evaluateRules(trust, { ...trusted, id: keyId }, bundle.manifest, now)) {
-    errors.push(finding);
+    errors.push({ code: finding.code, message: `${where}: ${finding.message}` });
   }
   const deduped = dedupe(errors);
   return {
@@ -178,7 +178,12 @@ async function verifyPgp(bundle: BundleContents, trust: TrustPolicy, now: Date):
       file,
       algorithm: 'openpgp',
       ok: false,
-      errors: [{ code: 'KEY_UNTRUSTED', message: `${where}: no OpenPGP key is trusted (give --pgp-keyring or policy pgp_keys)` }],
+      errors: [
+        {
+          code: 'KEY_UNTRUSTED',
+          message: `${where}: no OpenPGP key is trusted (give --pgp-keyring or policy pgp_keys)`,
+        },
+      ],
     };
   }
   // openpgp.js is heavy: loaded only for bundles that carry signature.asc and when PGP trust exists.
@@ -206,12 +211,20 @@ async function verifyPgp(bundle: BundleContents, trust: TrustPolicy, now: Date):
       algorithm: 'openpgp',
       fingerprint: outcome.fingerprint,
       ok: false,
-      errors: [{ code: 'KEY_UNTRUSTED', message: `${where} is signed by ${outcome.fingerprint}, which is not trusted` }],
+      errors: [
+        {
+          code: 'KEY_UNTRUSTED',
+          message: `${where} is signed by ${outcome.fingerprint}, which is not trusted`,
+        },
+      ],
     };
   }
   const findings = evaluateRules(trust, { ...trusted, id: trusted.fingerprint }, bundle.manifest, now);
   // A revocation may name the signing subkey rather than the primary key.
-  if (outcome.signingKeyFingerprint !== trusted.fingerprint && isRevoked(trust, outcome.signingKeyFingerprint)) {
+  if (
+    outcome.signingKeyFingerprint !== trusted.fingerprint &&
+    isRevoked(trust, outcome.signingKeyFingerprint)
+  ) {
     findings.push({
       code: 'KEY_REVOKED',
       message: `signing subkey ${outcome.signingKeyFingerprint} of ${trusted.fingerprint} is revoked by the trust policy`,
@@ -262,8 +275,17 @@ export async function verifyContents(
   }
   const passed = signatures.find((s) => s.ok);
   const ok = bundleErrors.length === 0 && passed !== undefined;
-  const errors = dedupe(passed === undefined ? [...bundleErrors, ...signatures.flatMap((s) => s.errors)] : bundleErrors);
-  return { bundle: bundle.path, ok, plugin, signer: passed === undefined ? null : signerOf(passed), signatures, errors };
+  const errors = dedupe(
+    passed === undefined ? [...bundleErrors, ...signatures.flatMap((s) => s.errors)] : bundleErrors,
+  );
+  return {
+    bundle: bundle.path,
+    ok,
+    plugin,
+    signer: passed === undefined ? null : signerOf(passed),
+    signatures,
+    errors,
+  };
 }
 
 function signerOf(verdict: SignatureVerdict): Signer {

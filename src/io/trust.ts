@@ -36,7 +36,8 @@ export async function loadTrustPolicyFile(path: string): Promise<TrustPolicy> {
   const base = dirname(resolve(path));
   return parseTrustPolicy(bytes, {
     source: path,
-    readKeyFile: (file) => readSmallFile(isAbsolute(file) ? file : resolve(base, file), 'public key', KEY_FILE_LIMIT),
+    readKeyFile: (file) =>
+      readSmallFile(isAbsolute(file) ? file : resolve(base, file), 'public key', KEY_FILE_LIMIT),
   });
 }
 

@@ -45,7 +45,10 @@ describe('proto3 JSON mapping of PluginInfo and RegisterRequest', () => {
   it('uses exactly the fields of specs/plugin.proto, in lowerCamelCase', async () => {
     const full = manifest({ description: 'd', supported_scopes: ['*.example.com'] });
     assert.deepEqual(Object.keys(pluginInfoJson(full)).sort(), (await protoJsonNames('PluginInfo')).sort());
-    assert.deepEqual(Object.keys(registerRequestJson(full)).sort(), (await protoJsonNames('RegisterRequest')).sort());
+    assert.deepEqual(
+      Object.keys(registerRequestJson(full)).sort(),
+      (await protoJsonNames('RegisterRequest')).sort(),
+    );
     assert.deepEqual(registerRequestJson(full), {
       info: { name: 'dns-enum', version: '1.2.0', capabilities: ['PassiveEnum'], description: 'd' },
       supportedScopes: ['*.example.com'],
@@ -53,7 +56,11 @@ describe('proto3 JSON mapping of PluginInfo and RegisterRequest', () => {
   });
 
   it('omits fields holding their proto3 default (empty string, empty list), keeps the info message', () => {
-    assert.deepEqual(pluginInfoJson(manifest()), { name: 'dns-enum', version: '1.2.0', capabilities: ['PassiveEnum'] });
+    assert.deepEqual(pluginInfoJson(manifest()), {
+      name: 'dns-enum',
+      version: '1.2.0',
+      capabilities: ['PassiveEnum'],
+    });
     assert.deepEqual(pluginInfoJson(manifest({ description: '' })), {
       name: 'dns-enum',
       version: '1.2.0',
@@ -68,7 +75,9 @@ describe('proto3 JSON mapping of PluginInfo and RegisterRequest', () => {
 describe('inspectBundle', () => {
   it('reports a wasm bundle: capabilities, module facts from the scanner, signatures', async (t) => {
     const dir = await tempDir(t);
-    const { path } = await signedWasmBundle(dir, alice, { fields: { capabilities: ['PassiveEnum', 'PortScan'] } });
+    const { path } = await signedWasmBundle(dir, alice, {
+      fields: { capabilities: ['PassiveEnum', 'PortScan'] },
+    });
     const r = await inspectBundle(path);
     assert.equal(r.risk_class, 'Medium');
     assert.equal(r.requires_authorization, true);
@@ -87,9 +96,20 @@ describe('inspectBundle', () => {
     ]);
     assert.deepEqual(r.runtime.module.imports, []);
     assert.deepEqual(r.runtime.module.memories, [
-      { initial_pages: 1, initial_mib: 0.0625, maximum_pages: 2, maximum_mib: 0.125, imported: false, memory64: false, shared: false },
+      {
+        initial_pages: 1,
+        initial_mib: 0.0625,
+        maximum_pages: 2,
+        maximum_mib: 0.125,
+        imported: false,
+        memory64: false,
+        shared: false,
+      },
     ]);
-    assert.deepEqual(r.runtime.module.custom_sections.map((c) => c.name), ['producers']);
+    assert.deepEqual(
+      r.runtime.module.custom_sections.map((c) => c.name),
+      ['producers'],
+    );
     assert.deepEqual(r.runtime.limits, { memory_mib: 64, timeout_seconds: 300, declared: false });
     assert.equal(r.signatures.length, 1);
     assert.deepEqual(r.signatures[0], {
@@ -123,7 +143,10 @@ describe('inspectBundle', () => {
   it('reports a container bundle: image, digest, user, profiles, env; an unparseable envelope is shown as such', async (t) => {
     const dir = await tempDir(t);
     const m = containerManifest({ limits: { memory_mib: 32 } });
-    const path = await writeBundleFile(join(dir, 'c.aurion'), { manifest: m, ed25519: Buffer.from('{"nope":1}') });
+    const path = await writeBundleFile(join(dir, 'c.aurion'), {
+      manifest: m,
+      ed25519: Buffer.from('{"nope":1}'),
+    });
     const r = await inspectBundle(path);
     assert.deepEqual(r.runtime, {
       kind: 'container',
@@ -145,7 +168,11 @@ describe('inspectBundle', () => {
   it('flags an envelope that does not match the bundle', async (t) => {
     const dir = await tempDir(t);
     const m = containerManifest();
-    const ed25519 = envelopeBytes(alice, { kind: 'container-image', subjectSha256: 'b'.repeat(64), manifestBytes: Buffer.from('x') });
+    const ed25519 = envelopeBytes(alice, {
+      kind: 'container-image',
+      subjectSha256: 'b'.repeat(64),
+      manifestBytes: Buffer.from('x'),
+    });
     const r = await inspectBundle(await writeBundleFile(join(dir, 'c.aurion'), { manifest: m, ed25519 }));
     const sig = r.signatures[0]!;
     assert.ok('subject_matches_bundle' in sig);

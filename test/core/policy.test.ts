@@ -24,7 +24,8 @@ function context(files: Record<string, string> = {}) {
     source: 'policy.json',
     readKeyFile: async (path: string) => {
       const text = files[path];
-      if (text === undefined) throw new AurionError('IO_ERROR', `cannot read public key ${path}: no such file`);
+      if (text === undefined)
+        throw new AurionError('IO_ERROR', `cannot read public key ${path}: no such file`);
       return Buffer.from(text);
     },
   };
@@ -86,7 +87,10 @@ describe('parseTrustPolicy', () => {
 
   it('accepts a policy with nothing but schema_version', async () => {
     const policy = await parse({ schema_version: 1 });
-    assert.deepEqual([policy.keys, policy.pgpKeys, policy.revoked.size, policy.riskClassOverrides.size], [[], [], 0, 0]);
+    assert.deepEqual(
+      [policy.keys, policy.pgpKeys, policy.revoked.size, policy.riskClassOverrides.size],
+      [[], [], 0, 0],
+    );
   });
 
   const invalid: Array<[string, unknown, string]> = [
@@ -96,7 +100,11 @@ describe('parseTrustPolicy', () => {
     ['the wrong schema_version', { schema_version: 2 }, '/schema_version'],
     ['no schema_version', { keys: [] }, '/schema_version'],
     ['an unknown top-level field', { schema_version: 1, trusted: [] }, '/trusted'],
-    ['an unknown key field', { schema_version: 1, keys: [{ key_id: alice.keyId, public_key: 'x', maxRisk: 'Low' }] }, '/keys/0/maxRisk'],
+    [
+      'an unknown key field',
+      { schema_version: 1, keys: [{ key_id: alice.keyId, public_key: 'x', maxRisk: 'Low' }] },
+      '/keys/0/maxRisk',
+    ],
     ['a short key_id', { schema_version: 1, keys: [{ key_id: 'abc', public_key: 'x' }] }, '/keys/0/key_id'],
     ['a key without key_id', { schema_version: 1, keys: [{ public_key: 'x' }] }, '/keys/0/key_id'],
     ['a key with no key material', { schema_version: 1, keys: [{ key_id: alice.keyId }] }, '/keys/0'],
@@ -105,24 +113,80 @@ describe('parseTrustPolicy', () => {
       { schema_version: 1, keys: [{ key_id: alice.keyId, public_key: 'x', public_key_file: 'y' }] },
       '/keys/0',
     ],
-    ['an unknown risk class', { schema_version: 1, keys: [{ key_id: alice.keyId, public_key: 'x', max_risk_class: 'Critical' }] }, '/keys/0/max_risk_class'],
-    ['an empty plugins list', { schema_version: 1, keys: [{ key_id: alice.keyId, public_key: 'x', plugins: [] }] }, '/keys/0/plugins'],
-    ['a glob with other wildcards', { schema_version: 1, keys: [{ key_id: alice.keyId, public_key: 'x', plugins: ['dns-[a-z]'] }] }, '/keys/0/plugins/0'],
-    ['an expiry without a zone', { schema_version: 1, keys: [{ key_id: alice.keyId, public_key: 'x', expires: '2027-12-31T00:00:00' }] }, '/keys/0/expires'],
-    ['an expiry that is a date only', { schema_version: 1, keys: [{ key_id: alice.keyId, public_key: 'x', expires: '2027-12-31' }] }, '/keys/0/expires'],
-    ['an impossible expiry date', { schema_version: 1, keys: [{ key_id: alice.keyId, public_key: 'x', expires: '2027-02-30T00:00:00Z' }] }, '/keys/0/expires'],
-    ['an impossible expiry time', { schema_version: 1, keys: [{ key_id: alice.keyId, public_key: 'x', expires: '2027-01-01T25:00:00Z' }] }, '/keys/0/expires'],
+    [
+      'an unknown risk class',
+      { schema_version: 1, keys: [{ key_id: alice.keyId, public_key: 'x', max_risk_class: 'Critical' }] },
+      '/keys/0/max_risk_class',
+    ],
+    [
+      'an empty plugins list',
+      { schema_version: 1, keys: [{ key_id: alice.keyId, public_key: 'x', plugins: [] }] },
+      '/keys/0/plugins',
+    ],
+    [
+      'a glob with other wildcards',
+      { schema_version: 1, keys: [{ key_id: alice.keyId, public_key: 'x', plugins: ['dns-[a-z]'] }] },
+      '/keys/0/plugins/0',
+    ],
+    [
+      'an expiry without a zone',
+      { schema_version: 1, keys: [{ key_id: alice.keyId, public_key: 'x', expires: '2027-12-31T00:00:00' }] },
+      '/keys/0/expires',
+    ],
+    [
+      'an expiry that is a date only',
+      { schema_version: 1, keys: [{ key_id: alice.keyId, public_key: 'x', expires: '2027-12-31' }] },
+      '/keys/0/expires',
+    ],
+    [
+      'an impossible expiry date',
+      {
+        schema_version: 1,
+        keys: [{ key_id: alice.keyId, public_key: 'x', expires: '2027-02-30T00:00:00Z' }],
+      },
+      '/keys/0/expires',
+    ],
+    [
+      'an impossible expiry time',
+      {
+        schema_version: 1,
+        keys: [{ key_id: alice.keyId, public_key: 'x', expires: '2027-01-01T25:00:00Z' }],
+      },
+      '/keys/0/expires',
+    ],
     [
       'the same key twice',
-      { schema_version: 1, keys: [{ key_id: alice.keyId, public_key: 'x' }, { key_id: alice.keyId.toUpperCase(), public_key: 'x' }] },
+      {
+        schema_version: 1,
+        keys: [
+          { key_id: alice.keyId, public_key: 'x' },
+          { key_id: alice.keyId.toUpperCase(), public_key: 'x' },
+        ],
+      },
       '/keys/1/key_id',
     ],
-    ['a PGP fingerprint of the wrong length', { schema_version: 1, pgp_keys: [{ fingerprint: 'ab'.repeat(16), public_key: 'x' }] }, '/pgp_keys/0/fingerprint'],
-    ['a fingerprint with spaces', { schema_version: 1, pgp_keys: [{ fingerprint: 'ABCD '.repeat(10).trim(), public_key: 'x' }] }, '/pgp_keys/0/fingerprint'],
+    [
+      'a PGP fingerprint of the wrong length',
+      { schema_version: 1, pgp_keys: [{ fingerprint: 'ab'.repeat(16), public_key: 'x' }] },
+      '/pgp_keys/0/fingerprint',
+    ],
+    [
+      'a fingerprint with spaces',
+      { schema_version: 1, pgp_keys: [{ fingerprint: 'ABCD '.repeat(10).trim(), public_key: 'x' }] },
+      '/pgp_keys/0/fingerprint',
+    ],
     ['a revoked entry that is no id', { schema_version: 1, revoked: ['alice'] }, '/revoked/0'],
     ['a revoked entry listed twice', { schema_version: 1, revoked: [alice.keyId, alice.keyId] }, '/revoked'],
-    ['an override for an invalid plugin name', { schema_version: 1, risk_class_overrides: { 'Bad Name': 'High' } }, '/risk_class_overrides'],
-    ['an override to an unknown class', { schema_version: 1, risk_class_overrides: { 'dns-enum': 'Extreme' } }, '/risk_class_overrides/dns-enum'],
+    [
+      'an override for an invalid plugin name',
+      { schema_version: 1, risk_class_overrides: { 'Bad Name': 'High' } },
+      '/risk_class_overrides',
+    ],
+    [
+      'an override to an unknown class',
+      { schema_version: 1, risk_class_overrides: { 'dns-enum': 'Extreme' } },
+      '/risk_class_overrides/dns-enum',
+    ],
     ['a policy that is an array', [], ''],
   ];
   for (const [what, doc, pointer] of invalid) {
@@ -141,16 +205,26 @@ describe('parseTrustPolicy', () => {
 
   it('reports every schema problem at once', async () => {
     const e = await expectAurionError(
-      () => parse({ schema_version: 1, keys: [{ key_id: 'x', public_key: 'x', max_risk_class: 'Huge' }], revoked: [1] }),
+      () =>
+        parse({
+          schema_version: 1,
+          keys: [{ key_id: 'x', public_key: 'x', max_risk_class: 'Huge' }],
+          revoked: [1],
+        }),
       'POLICY_INVALID',
     );
     const at = e.issues.map((i) => i.at);
-    for (const p of ['/keys/0/key_id', '/keys/0/max_risk_class', '/revoked/0']) assert.ok(at.includes(p), `${p} in ${at}`);
+    for (const p of ['/keys/0/key_id', '/keys/0/max_risk_class', '/revoked/0'])
+      assert.ok(at.includes(p), `${p} in ${at}`);
   });
 
   it('refuses a key_id that is not the one computed from the key (POLICY_INVALID), naming both', async () => {
     const e = await expectAurionError(
-      () => parse({ schema_version: 1, keys: [{ key_id: bob.keyId, public_key_file: 'alice.pub' }] }, { 'alice.pub': alice.publicPem }),
+      () =>
+        parse(
+          { schema_version: 1, keys: [{ key_id: bob.keyId, public_key_file: 'alice.pub' }] },
+          { 'alice.pub': alice.publicPem },
+        ),
       'POLICY_INVALID',
     );
     assert.match(e.message, /\/keys\/0\/key_id/);
@@ -179,8 +253,15 @@ describe('parseTrustPolicy', () => {
     const identity = Buffer.alloc(32);
     identity[0] = 1;
     const pem = spkiPemOfRaw(identity);
-    const keyId = (await import('node:crypto')).createHash('sha256').update(identity).digest('hex').slice(0, 16);
-    await expectAurionError(() => parse({ schema_version: 1, keys: [{ key_id: keyId, public_key: pem }] }), 'KEY_INVALID');
+    const keyId = (await import('node:crypto'))
+      .createHash('sha256')
+      .update(identity)
+      .digest('hex')
+      .slice(0, 16);
+    await expectAurionError(
+      () => parse({ schema_version: 1, keys: [{ key_id: keyId, public_key: pem }] }),
+      'KEY_INVALID',
+    );
     await expectAurionError(() => trustedKeyFromPem(pem, 'identity.pub'), 'KEY_INVALID');
   });
 
@@ -275,7 +356,11 @@ describe('policy rules', () => {
   it('reports every rule that denies, not just the first', () => {
     const medium = manifest({ capabilities: ['PortScan'], risk_class: 'Medium' });
     assert.deepEqual(
-      codes(base({ revoked: new Set([alice.keyId]) }), { expires: new Date(0), plugins: ['x'], maxRiskClass: 'Low' }, medium),
+      codes(
+        base({ revoked: new Set([alice.keyId]) }),
+        { expires: new Date(0), plugins: ['x'], maxRiskClass: 'Low' },
+        medium,
+      ),
       ['KEY_REVOKED', 'KEY_EXPIRED', 'KEY_UNTRUSTED', 'RISK_NOT_ALLOWED'],
     );
   });
@@ -296,12 +381,20 @@ describe('mergeTrust', () => {
       keys: [{ key_id: alice.keyId, public_key: alice.publicPem, max_risk_class: 'Low' }],
       revoked: [bob.keyId],
     });
-    const shorthand = { keys: [trustedKeyFromPem(alice.publicPem, 'a.pub'), trustedKeyFromPem(bob.publicPem, 'b.pub')], pgpKeys: [], revoked: new Set<string>(), riskClassOverrides: new Map() };
+    const shorthand = {
+      keys: [trustedKeyFromPem(alice.publicPem, 'a.pub'), trustedKeyFromPem(bob.publicPem, 'b.pub')],
+      pgpKeys: [],
+      revoked: new Set<string>(),
+      riskClassOverrides: new Map(),
+    };
     const merged = mergeTrust([policy, shorthand]);
-    assert.deepEqual(merged.keys.map((k) => [k.keyId, k.maxRiskClass]), [
-      [alice.keyId, 'Low'],
-      [bob.keyId, 'High'],
-    ]);
+    assert.deepEqual(
+      merged.keys.map((k) => [k.keyId, k.maxRiskClass]),
+      [
+        [alice.keyId, 'Low'],
+        [bob.keyId, 'High'],
+      ],
+    );
     assert.ok(merged.revoked.has(bob.keyId));
   });
   it('refuses conflicting risk-class overrides', async () => {

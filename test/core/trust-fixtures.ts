@@ -172,7 +172,11 @@ export async function signedWasmBundle(
 ): Promise<{ path: string; manifest: Buffer; module: Buffer; envelope: Buffer }> {
   const module = options.module ?? TINY_WASM;
   const manifest = wasmManifest(module, options.fields);
-  const envelope = envelopeBytes(key, { kind: 'wasm-module', subjectSha256: sha256(module), manifestBytes: manifest });
+  const envelope = envelopeBytes(key, {
+    kind: 'wasm-module',
+    subjectSha256: sha256(module),
+    manifestBytes: manifest,
+  });
   const path = await writeBundleFile(join(dir, options.name ?? 'dns-enum-1.2.0.aurion'), {
     manifest,
     module,

@@ -3,7 +3,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { generatePgpKeyPair, loadPgpPrivateKey, signDetached } from '../../src/core/pgp.js';
-import { parseTrustPolicy, type TrustPolicy, trustedKeyFromPem, trustedPgpKeysFromArmored } from '../../src/core/policy.js';
+import {
+  parseTrustPolicy,
+  type TrustPolicy,
+  trustedKeyFromPem,
+  trustedPgpKeysFromArmored,
+} from '../../src/core/policy.js';
 import { exitCodeOf, type VerifyResult, verifyBundle, verifyBundles } from '../../src/core/verify.js';
 import { tempDir } from '../helpers.js';
 import {
@@ -14,8 +19,8 @@ import {
   IMAGE_DIGEST,
   sha256,
   signedWasmBundle,
-  TINY_WASM,
   type TestKey,
+  TINY_WASM,
   wasmManifest,
   writeBundleFile,
 } from './trust-fixtures.js';
@@ -91,7 +96,10 @@ describe('verifyBundle: signed wasm bundles', () => {
 
   it('an unsigned bundle is UNSIGNED', async (t) => {
     const dir = await tempDir(t);
-    const path = await writeBundleFile(join(dir, 'u.aurion'), { manifest: wasmManifest(TINY_WASM), module: TINY_WASM });
+    const path = await writeBundleFile(join(dir, 'u.aurion'), {
+      manifest: wasmManifest(TINY_WASM),
+      module: TINY_WASM,
+    });
     const r = await verifyBundle(path, trustOf(alice));
     assert.deepEqual(codes(r), ['UNSIGNED']);
     assert.equal(r.signer, null);
@@ -101,9 +109,17 @@ describe('verifyBundle: signed wasm bundles', () => {
   it('a flipped module byte is DIGEST_MISMATCH', async (t) => {
     const dir = await tempDir(t);
     const manifest = wasmManifest(TINY_WASM);
-    const ed25519 = envelopeBytes(alice, { kind: 'wasm-module', subjectSha256: sha256(TINY_WASM), manifestBytes: manifest });
+    const ed25519 = envelopeBytes(alice, {
+      kind: 'wasm-module',
+      subjectSha256: sha256(TINY_WASM),
+      manifestBytes: manifest,
+    });
     // The last byte is in a custom section: the module stays valid WebAssembly, only its digest changes.
-    const path = await writeBundleFile(join(dir, 'b.aurion'), { manifest, module: flip(TINY_WASM, TINY_WASM.length - 1), ed25519 });
+    const path = await writeBundleFile(join(dir, 'b.aurion'), {
+      manifest,
+      module: flip(TINY_WASM, TINY_WASM.length - 1),
+      ed25519,
+    });
     const r = await verifyBundle(path, trustOf(alice));
     assert.equal(r.ok, false);
     assert.ok(codes(r).includes('DIGEST_MISMATCH'), JSON.stringify(r.errors));
@@ -113,9 +129,17 @@ describe('verifyBundle: signed wasm bundles', () => {
   it('a module swapped together with its manifest digest is caught by the signatures', async (t) => {
     const dir = await tempDir(t);
     const original = wasmManifest(TINY_WASM);
-    const ed25519 = envelopeBytes(alice, { kind: 'wasm-module', subjectSha256: sha256(TINY_WASM), manifestBytes: original });
+    const ed25519 = envelopeBytes(alice, {
+      kind: 'wasm-module',
+      subjectSha256: sha256(TINY_WASM),
+      manifestBytes: original,
+    });
     const evil = flip(TINY_WASM, TINY_WASM.length - 1);
-    const path = await writeBundleFile(join(dir, 'b.aurion'), { manifest: wasmManifest(evil), module: evil, ed25519 });
+    const path = await writeBundleFile(join(dir, 'b.aurion'), {
+      manifest: wasmManifest(evil),
+      module: evil,
+      ed25519,
+    });
     const r = await verifyBundle(path, trustOf(alice));
     assert.deepEqual(codes(r), ['DIGEST_MISMATCH', 'DIGEST_MISMATCH']);
     assert.match(r.errors.map((e) => e.message).join('\n'), /module changed after signing/);
@@ -125,10 +149,21 @@ describe('verifyBundle: signed wasm bundles', () => {
   it('a manifest edited after signing (risk-class downgrade) is DIGEST_MISMATCH', async (t) => {
     const dir = await tempDir(t);
     const signedManifest = wasmManifest(TINY_WASM, { capabilities: ['PortScan'] });
-    const ed25519 = envelopeBytes(alice, { kind: 'wasm-module', subjectSha256: sha256(TINY_WASM), manifestBytes: signedManifest });
+    const ed25519 = envelopeBytes(alice, {
+      kind: 'wasm-module',
+      subjectSha256: sha256(TINY_WASM),
+      manifestBytes: signedManifest,
+    });
     const downgraded = wasmManifest(TINY_WASM, { capabilities: ['PassiveEnum'] });
-    const path = await writeBundleFile(join(dir, 'b.aurion'), { manifest: downgraded, module: TINY_WASM, ed25519 });
-    const r = await verifyBundle(path, await policyOf({ keys: [{ key_id: alice.keyId, public_key: alice.publicPem, max_risk_class: 'Low' }] }));
+    const path = await writeBundleFile(join(dir, 'b.aurion'), {
+      manifest: downgraded,
+      module: TINY_WASM,
+      ed25519,
+    });
+    const r = await verifyBundle(
+      path,
+      await policyOf({ keys: [{ key_id: alice.keyId, public_key: alice.publicPem, max_risk_class: 'Low' }] }),
+    );
     assert.deepEqual(codes(r), ['DIGEST_MISMATCH']);
     assert.equal(r.plugin?.risk_class, 'Low');
   });
@@ -136,7 +171,11 @@ describe('verifyBundle: signed wasm bundles', () => {
   it('a manifest digest recomputed without the key is SIGNATURE_INVALID', async (t) => {
     const dir = await tempDir(t);
     const signedManifest = wasmManifest(TINY_WASM, { capabilities: ['PortScan'] });
-    const envelope = envelopeObject(alice, { kind: 'wasm-module', subjectSha256: sha256(TINY_WASM), manifestBytes: signedManifest });
+    const envelope = envelopeObject(alice, {
+      kind: 'wasm-module',
+      subjectSha256: sha256(TINY_WASM),
+      manifestBytes: signedManifest,
+    });
     const edited = wasmManifest(TINY_WASM, { capabilities: ['PassiveEnum'] });
     envelope['manifest_sha256'] = sha256(edited);
     const path = await writeBundleFile(join(dir, 'b.aurion'), {
@@ -168,7 +207,11 @@ describe('verifyBundle: signed wasm bundles', () => {
     it(`a non-canonical S in ${field} is SIGNATURE_INVALID`, async (t) => {
       const dir = await tempDir(t);
       const manifest = wasmManifest(TINY_WASM);
-      const envelope = envelopeObject(alice, { kind: 'wasm-module', subjectSha256: sha256(TINY_WASM), manifestBytes: manifest });
+      const envelope = envelopeObject(alice, {
+        kind: 'wasm-module',
+        subjectSha256: sha256(TINY_WASM),
+        manifestBytes: manifest,
+      });
       envelope[field] = nonCanonicalS(envelope[field] as string);
       const path = await writeBundleFile(join(dir, 'b.aurion'), {
         manifest,
@@ -185,19 +228,39 @@ describe('verifyBundle: signed wasm bundles', () => {
     ['a garbage envelope', () => Buffer.from([0xff, 0x00, 0x13, 0x37])],
     ['an empty envelope', () => Buffer.alloc(0)],
     ['a JSON array', () => Buffer.from('[]')],
-    ['a signature of 63 bytes', (e) => Buffer.from(JSON.stringify({ ...e, signature: Buffer.alloc(63, 7).toString('base64') }))],
-    ['a signature of 65 bytes', (e) => Buffer.from(JSON.stringify({ ...e, signature: Buffer.alloc(65, 7).toString('base64') }))],
-    ['a manifest signature of 32 bytes', (e) => Buffer.from(JSON.stringify({ ...e, manifest_signature: Buffer.alloc(32, 7).toString('base64') }))],
+    [
+      'a signature of 63 bytes',
+      (e) => Buffer.from(JSON.stringify({ ...e, signature: Buffer.alloc(63, 7).toString('base64') })),
+    ],
+    [
+      'a signature of 65 bytes',
+      (e) => Buffer.from(JSON.stringify({ ...e, signature: Buffer.alloc(65, 7).toString('base64') })),
+    ],
+    [
+      'a manifest signature of 32 bytes',
+      (e) =>
+        Buffer.from(JSON.stringify({ ...e, manifest_signature: Buffer.alloc(32, 7).toString('base64') })),
+    ],
     ['a key id of 15 hex digits', (e) => Buffer.from(JSON.stringify({ ...e, key_id: alice.keyId.slice(1) }))],
-    ['a manifest digest of 63 hex digits', (e) => Buffer.from(JSON.stringify({ ...e, manifest_sha256: 'a'.repeat(63) }))],
+    [
+      'a manifest digest of 63 hex digits',
+      (e) => Buffer.from(JSON.stringify({ ...e, manifest_sha256: 'a'.repeat(63) })),
+    ],
     ['an unknown algorithm', (e) => Buffer.from(JSON.stringify({ ...e, algorithm: 'ed448' }))],
-    ['a duplicate key', (_e, bytes) => Buffer.from(`{"key_id":"${alice.keyId}",${bytes.toString('utf8').trim().slice(1)}`)],
+    [
+      'a duplicate key',
+      (_e, bytes) => Buffer.from(`{"key_id":"${alice.keyId}",${bytes.toString('utf8').trim().slice(1)}`),
+    ],
   ];
   for (const [what, mutate] of broken) {
     it(`${what} is SIGNATURE_INVALID`, async (t) => {
       const dir = await tempDir(t);
       const manifest = wasmManifest(TINY_WASM);
-      const parts = { kind: 'wasm-module' as const, subjectSha256: sha256(TINY_WASM), manifestBytes: manifest };
+      const parts = {
+        kind: 'wasm-module' as const,
+        subjectSha256: sha256(TINY_WASM),
+        manifestBytes: manifest,
+      };
       const ed25519 = mutate(envelopeObject(alice, parts), envelopeBytes(alice, parts));
       const path = await writeBundleFile(join(dir, 'b.aurion'), { manifest, module: TINY_WASM, ed25519 });
       const r = await verifyBundle(path, trustOf(alice));
@@ -216,17 +279,43 @@ describe('verifyBundle: signed wasm bundles', () => {
 });
 
 describe('verifyBundle: trust policy rules on a valid signature', () => {
-  const entry = (rules: Record<string, unknown> = {}) => ({ key_id: alice.keyId, public_key: alice.publicPem, ...rules });
+  const entry = (rules: Record<string, unknown> = {}) => ({
+    key_id: alice.keyId,
+    public_key: alice.publicPem,
+    ...rules,
+  });
   const cases: Array<[string, Record<string, unknown>, string[], Record<string, unknown>?]> = [
-    ['a key within every rule', { keys: [entry({ max_risk_class: 'Low', plugins: ['dns-*'], expires: '2999-01-01T00:00:00Z' })] }, []],
+    [
+      'a key within every rule',
+      { keys: [entry({ max_risk_class: 'Low', plugins: ['dns-*'], expires: '2999-01-01T00:00:00Z' })] },
+      [],
+    ],
     ['a revoked key', { keys: [entry()], revoked: [alice.keyId] }, ['KEY_REVOKED']],
-    ['a revoked key that is no longer listed', { keys: [], revoked: [alice.keyId.toUpperCase()] }, ['KEY_REVOKED']],
+    [
+      'a revoked key that is no longer listed',
+      { keys: [], revoked: [alice.keyId.toUpperCase()] },
+      ['KEY_REVOKED'],
+    ],
     ['another key revoked', { keys: [entry()], revoked: [bob.keyId] }, []],
     ['an expired key', { keys: [entry({ expires: '2001-01-01T00:00:00Z' })] }, ['KEY_EXPIRED']],
-    ['a plugin name outside the globs', { keys: [entry({ plugins: ['port-*', 'dns-enum?'] })] }, ['KEY_UNTRUSTED']],
+    [
+      'a plugin name outside the globs',
+      { keys: [entry({ plugins: ['port-*', 'dns-enum?'] })] },
+      ['KEY_UNTRUSTED'],
+    ],
     ['a plugin name inside the globs', { keys: [entry({ plugins: ['port-*', 'dns-e?um'] })] }, []],
-    ['a risk class above the key', { keys: [entry({ max_risk_class: 'Low' })] }, ['RISK_NOT_ALLOWED'], { capabilities: ['PortScan'] }],
-    ['a risk class at the key', { keys: [entry({ max_risk_class: 'Medium' })] }, [], { capabilities: ['PortScan'] }],
+    [
+      'a risk class above the key',
+      { keys: [entry({ max_risk_class: 'Low' })] },
+      ['RISK_NOT_ALLOWED'],
+      { capabilities: ['PortScan'] },
+    ],
+    [
+      'a risk class at the key',
+      { keys: [entry({ max_risk_class: 'Medium' })] },
+      [],
+      { capabilities: ['PortScan'] },
+    ],
     [
       'an override raising the class above the key',
       { keys: [entry({ max_risk_class: 'Medium' })], risk_class_overrides: { 'dns-enum': 'High' } },
@@ -240,7 +329,10 @@ describe('verifyBundle: trust policy rules on a valid signature', () => {
     ],
     [
       'every rule broken at once',
-      { keys: [entry({ max_risk_class: 'Low', plugins: ['x*'], expires: '2001-01-01T00:00:00Z' })], revoked: [alice.keyId] },
+      {
+        keys: [entry({ max_risk_class: 'Low', plugins: ['x*'], expires: '2001-01-01T00:00:00Z' })],
+        revoked: [alice.keyId],
+      },
       ['KEY_EXPIRED', 'KEY_REVOKED', 'KEY_UNTRUSTED', 'RISK_NOT_ALLOWED'],
       { capabilities: ['PortScan'] },
     ],
@@ -258,7 +350,10 @@ describe('verifyBundle: trust policy rules on a valid signature', () => {
   it('reports the effective risk class next to the manifest one', async (t) => {
     const dir = await tempDir(t);
     const { path } = await signedWasmBundle(dir, alice);
-    const r = await verifyBundle(path, await policyOf({ keys: [entry()], risk_class_overrides: { 'dns-enum': 'High' } }));
+    const r = await verifyBundle(
+      path,
+      await policyOf({ keys: [entry()], risk_class_overrides: { 'dns-enum': 'High' } }),
+    );
     assert.equal(r.ok, true);
     assert.equal(r.plugin?.risk_class, 'Low');
     assert.equal(r.plugin?.effective_risk_class, 'High');
@@ -269,16 +364,27 @@ describe('verifyBundle: trust policy rules on a valid signature', () => {
     const { path } = await signedWasmBundle(dir, alice);
     const trust = await policyOf({ keys: [entry({ expires: '2030-01-01T00:00:00Z' })] });
     assert.equal((await verifyBundle(path, trust, { now: new Date('2029-12-31T23:59:59Z') })).ok, true);
-    assert.deepEqual(codes(await verifyBundle(path, trust, { now: new Date('2030-01-01T00:00:00Z') })), ['KEY_EXPIRED']);
+    assert.deepEqual(codes(await verifyBundle(path, trust, { now: new Date('2030-01-01T00:00:00Z') })), [
+      'KEY_EXPIRED',
+    ]);
   });
 
   it('collects tampering and policy problems together', async (t) => {
     const dir = await tempDir(t);
     const manifest = wasmManifest(TINY_WASM);
-    const ed25519 = envelopeBytes(alice, { kind: 'wasm-module', subjectSha256: sha256(TINY_WASM), manifestBytes: manifest });
-    const path = await writeBundleFile(join(dir, 'b.aurion'), { manifest, module: flip(TINY_WASM, TINY_WASM.length - 2), ed25519 });
+    const ed25519 = envelopeBytes(alice, {
+      kind: 'wasm-module',
+      subjectSha256: sha256(TINY_WASM),
+      manifestBytes: manifest,
+    });
+    const path = await writeBundleFile(join(dir, 'b.aurion'), {
+      manifest,
+      module: flip(TINY_WASM, TINY_WASM.length - 2),
+      ed25519,
+    });
     const r = await verifyBundle(path, await policyOf({ keys: [entry()], revoked: [alice.keyId] }));
-    assert.deepEqual(codes(r), ['DIGEST_MISMATCH', 'KEY_REVOKED']);
+    // The module differs both from the manifest's digest and from the signed subject: two findings.
+    assert.deepEqual(codes(r), ['DIGEST_MISMATCH', 'DIGEST_MISMATCH', 'KEY_REVOKED']);
   });
 });
 
@@ -288,7 +394,10 @@ describe('verifyBundle: container bundles', () => {
   it('passes an Ed25519 signature over the image digest', async (t) => {
     const dir = await tempDir(t);
     const manifest = containerManifest();
-    const path = await writeBundleFile(join(dir, 'c.aurion'), { manifest, ed25519: envelopeBytes(alice, { ...imageSubject, manifestBytes: manifest }) });
+    const path = await writeBundleFile(join(dir, 'c.aurion'), {
+      manifest,
+      ed25519: envelopeBytes(alice, { ...imageSubject, manifestBytes: manifest }),
+    });
     const r = await verifyBundle(path, trustOf(alice));
     assert.equal(r.ok, true, JSON.stringify(r.errors));
     assert.equal(r.plugin?.runtime, 'container');
@@ -297,16 +406,30 @@ describe('verifyBundle: container bundles', () => {
   it('an envelope for another image digest is DIGEST_MISMATCH', async (t) => {
     const dir = await tempDir(t);
     const manifest = containerManifest();
-    const ed25519 = envelopeBytes(alice, { kind: 'container-image', subjectSha256: 'b'.repeat(64), manifestBytes: manifest });
-    const r = await verifyBundle(await writeBundleFile(join(dir, 'c.aurion'), { manifest, ed25519 }), trustOf(alice));
+    const ed25519 = envelopeBytes(alice, {
+      kind: 'container-image',
+      subjectSha256: 'b'.repeat(64),
+      manifestBytes: manifest,
+    });
+    const r = await verifyBundle(
+      await writeBundleFile(join(dir, 'c.aurion'), { manifest, ed25519 }),
+      trustOf(alice),
+    );
     assert.deepEqual(codes(r), ['DIGEST_MISMATCH']);
   });
 
   it('an envelope whose subject is a wasm module is SIGNATURE_INVALID on a container bundle', async (t) => {
     const dir = await tempDir(t);
     const manifest = containerManifest();
-    const ed25519 = envelopeBytes(alice, { kind: 'wasm-module', subjectSha256: IMAGE_DIGEST, manifestBytes: manifest });
-    const r = await verifyBundle(await writeBundleFile(join(dir, 'c.aurion'), { manifest, ed25519 }), trustOf(alice));
+    const ed25519 = envelopeBytes(alice, {
+      kind: 'wasm-module',
+      subjectSha256: IMAGE_DIGEST,
+      manifestBytes: manifest,
+    });
+    const r = await verifyBundle(
+      await writeBundleFile(join(dir, 'c.aurion'), { manifest, ed25519 }),
+      trustOf(alice),
+    );
     assert.deepEqual(codes(r), ['SIGNATURE_INVALID']);
   });
 
@@ -330,7 +453,10 @@ describe('verifyBundle: container bundles', () => {
       const { ops } = await pgpKeys;
       const dir = await tempDir(t);
       const manifest = containerManifest();
-      const path = await writeBundleFile(join(dir, 'c.aurion'), { manifest, asc: await ascOf(ops.privateArmored, manifest) });
+      const path = await writeBundleFile(join(dir, 'c.aurion'), {
+        manifest,
+        asc: await ascOf(ops.privateArmored, manifest),
+      });
       const r = await verifyBundle(path, await pgpTrust(ops.publicArmored));
       assert.equal(r.ok, true, JSON.stringify(r.errors));
       assert.deepEqual(r.signer, { algorithm: 'openpgp', fingerprint: ops.fingerprint });
@@ -341,7 +467,10 @@ describe('verifyBundle: container bundles', () => {
       const dir = await tempDir(t);
       const manifest = containerManifest();
       const asc = await ascOf(ops.privateArmored, containerManifest({ version: '0.3.1' }));
-      const r = await verifyBundle(await writeBundleFile(join(dir, 'c.aurion'), { manifest, asc }), await pgpTrust(ops.publicArmored));
+      const r = await verifyBundle(
+        await writeBundleFile(join(dir, 'c.aurion'), { manifest, asc }),
+        await pgpTrust(ops.publicArmored),
+      );
       assert.deepEqual(codes(r), ['SIGNATURE_INVALID']);
     });
 
@@ -349,7 +478,10 @@ describe('verifyBundle: container bundles', () => {
       const { ops, other } = await pgpKeys;
       const dir = await tempDir(t);
       const manifest = containerManifest();
-      const path = await writeBundleFile(join(dir, 'c.aurion'), { manifest, asc: await ascOf(other.privateArmored, manifest) });
+      const path = await writeBundleFile(join(dir, 'c.aurion'), {
+        manifest,
+        asc: await ascOf(other.privateArmored, manifest),
+      });
       assert.deepEqual(codes(await verifyBundle(path, await pgpTrust(ops.publicArmored))), ['KEY_UNTRUSTED']);
       assert.deepEqual(codes(await verifyBundle(path, trustOf(alice))), ['KEY_UNTRUSTED']);
     });
@@ -358,22 +490,41 @@ describe('verifyBundle: container bundles', () => {
       const { ops } = await pgpKeys;
       const dir = await tempDir(t);
       const manifest = containerManifest();
-      const path = await writeBundleFile(join(dir, 'c.aurion'), { manifest, asc: await ascOf(ops.privateArmored, manifest) });
+      const path = await writeBundleFile(join(dir, 'c.aurion'), {
+        manifest,
+        asc: await ascOf(ops.privateArmored, manifest),
+      });
       const doc = (rules: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-        policyOf({ pgp_keys: [{ fingerprint: ops.fingerprint.toUpperCase(), public_key: ops.publicArmored, ...rules }], ...extra });
-      assert.equal((await verifyBundle(path, await doc({ max_risk_class: 'Medium', plugins: ['port-*'] }))).ok, true);
-      assert.deepEqual(codes(await verifyBundle(path, await doc({}, { revoked: [ops.fingerprint] }))), ['KEY_REVOKED']);
-      assert.deepEqual(codes(await verifyBundle(path, await doc({}, { revoked: [ops.fingerprint.slice(24)] }))), ['KEY_REVOKED']);
+        policyOf({
+          pgp_keys: [{ fingerprint: ops.fingerprint.toUpperCase(), public_key: ops.publicArmored, ...rules }],
+          ...extra,
+        });
+      assert.equal(
+        (await verifyBundle(path, await doc({ max_risk_class: 'Medium', plugins: ['port-*'] }))).ok,
+        true,
+      );
+      assert.deepEqual(codes(await verifyBundle(path, await doc({}, { revoked: [ops.fingerprint] }))), [
+        'KEY_REVOKED',
+      ]);
+      assert.deepEqual(
+        codes(await verifyBundle(path, await doc({}, { revoked: [ops.fingerprint.slice(24)] }))),
+        ['KEY_REVOKED'],
+      );
       assert.deepEqual(codes(await verifyBundle(path, await doc({ plugins: ['dns-*'] }))), ['KEY_UNTRUSTED']);
-      assert.deepEqual(codes(await verifyBundle(path, await doc({ max_risk_class: 'Low' }))), ['RISK_NOT_ALLOWED']);
-      assert.deepEqual(codes(await verifyBundle(path, await doc({ expires: '2001-01-01T00:00:00Z' }))), ['KEY_EXPIRED']);
+      assert.deepEqual(codes(await verifyBundle(path, await doc({ max_risk_class: 'Low' }))), [
+        'RISK_NOT_ALLOWED',
+      ]);
+      assert.deepEqual(codes(await verifyBundle(path, await doc({ expires: '2001-01-01T00:00:00Z' }))), [
+        'KEY_EXPIRED',
+      ]);
     });
 
     it('a policy fingerprint that is not the key in the file is POLICY_INVALID', async () => {
       const { ops, other } = await pgpKeys;
       await assert.rejects(
         policyOf({ pgp_keys: [{ fingerprint: other.fingerprint, public_key: ops.publicArmored }] }),
-        (e: Error & { code?: string }) => e.code === 'POLICY_INVALID' && /\/pgp_keys\/0\/fingerprint/.test(e.message),
+        (e: Error & { code?: string }) =>
+          e.code === 'POLICY_INVALID' && /\/pgp_keys\/0\/fingerprint/.test(e.message),
       );
     });
 
@@ -386,7 +537,10 @@ describe('verifyBundle: container bundles', () => {
         ed25519: envelopeBytes(bob, { ...imageSubject, manifestBytes: manifest }),
         asc: await ascOf(ops.privateArmored, manifest),
       });
-      const r = await verifyBundle(path, { ...(await pgpTrust(ops.publicArmored)), keys: trustOf(alice).keys });
+      const r = await verifyBundle(path, {
+        ...(await pgpTrust(ops.publicArmored)),
+        keys: trustOf(alice).keys,
+      });
       assert.equal(r.ok, true);
       assert.deepEqual(r.errors, []);
       assert.deepEqual(r.signer, { algorithm: 'openpgp', fingerprint: ops.fingerprint });
@@ -418,10 +572,15 @@ describe('verifyBundles', () => {
       manifest: Buffer.from('{"schema_version": 1}'),
       module: TINY_WASM,
     });
-    const unsigned = await writeBundleFile(join(dir, 'unsigned.aurion'), { manifest: wasmManifest(TINY_WASM), module: TINY_WASM });
+    const unsigned = await writeBundleFile(join(dir, 'unsigned.aurion'), {
+      manifest: wasmManifest(TINY_WASM),
+      module: TINY_WASM,
+    });
     const missing = join(dir, 'missing.aurion');
     const trust = trustOf(alice);
-    const results = await verifyBundles([good, garbage, badManifest, unsigned, missing], trust, { concurrency: 2 });
+    const results = await verifyBundles([good, garbage, badManifest, unsigned, missing], trust, {
+      concurrency: 2,
+    });
     assert.deepEqual(
       results.map((r) => [r.bundle, r.ok, r.errors.map((e) => e.code)]),
       [

@@ -29,7 +29,10 @@ describe('inspect (end to end)', () => {
     assert.match(out, /^dns-enum@1\.2\.0 — Passive DNS enumeration$/m);
     assert.match(out, /^ {2}risk class {5}Medium$/m);
     assert.match(out, /^ {2}authorization {2}AuthorizationBundle required$/m);
-    assert.match(out, /^Capabilities\n {2}PassiveEnum {2}Low {5}no authorization needed\n {2}PortScan {5}Medium {2}AuthorizationBundle required$/m);
+    assert.match(
+      out,
+      /^Capabilities\n {2}PassiveEnum {2}Low {5}no authorization needed\n {2}PortScan {5}Medium {2}AuthorizationBundle required$/m,
+    );
     assert.match(out, /^Runtime: wasm$/m);
     assert.match(out, new RegExp(`^ {2}sha256 +${sha256(TINY_WASM)} \\(matches manifest\\)$`, 'm'));
     assert.match(out, /^ {2}exports +run \(func\), memory \(memory\)$/m);
@@ -37,7 +40,13 @@ describe('inspect (end to end)', () => {
     assert.match(out, /^ {2}memory +1 pages \(0\.0625 MiB\) initial, max 2 pages \(0\.125 MiB\)$/m);
     assert.match(out, /^ {2}custom sections +producers \(\d+ bytes\)$/m);
     assert.match(out, /^ {2}limits +memory 16 MiB, timeout 300 s$/m);
-    assert.match(out, new RegExp(`^ {2}signature\\.ed25519 {2}ed25519 key ${alice.keyId}; wasm-module matches, manifest matches$`, 'm'));
+    assert.match(
+      out,
+      new RegExp(
+        `^ {2}signature\\.ed25519 {2}ed25519 key ${alice.keyId}; wasm-module matches, manifest matches$`,
+        'm',
+      ),
+    );
     assert.doesNotMatch(out, /Verification/);
   });
 
@@ -50,7 +59,9 @@ describe('inspect (end to end)', () => {
     assert.equal(j.ok, true);
     assert.equal(j.bundle, path);
     assert.equal(j.manifest.module.sha256, sha256(TINY_WASM));
-    assert.deepEqual(j.capabilities, [{ name: 'PassiveEnum', risk_class: 'Low', requires_authorization: false }]);
+    assert.deepEqual(j.capabilities, [
+      { name: 'PassiveEnum', risk_class: 'Low', requires_authorization: false },
+    ]);
     assert.equal(j.runtime.kind, 'wasm');
     assert.equal(j.runtime.module.size, TINY_WASM.length);
     assert.equal(j.signatures[0].key_id, alice.keyId);
@@ -77,7 +88,10 @@ describe('inspect (end to end)', () => {
     assert.deepEqual(ok.json.verification.signer, { algorithm: 'ed25519', key_id: alice.keyId });
 
     const human = await runCli(['inspect', path, '--trusted-key', aliceKey]);
-    assert.match(human.stdout, new RegExp(`^Verification\\n {2}verdict {2}✓ verified, signed by key ${alice.keyId}$`, 'm'));
+    assert.match(
+      human.stdout,
+      new RegExp(`^Verification\\n {2}verdict {2}✓ verified, signed by key ${alice.keyId}$`, 'm'),
+    );
 
     const denied = await runCli(['inspect', path, '--trusted-key', bobKey, '--json']);
     assertCliError(denied, 1, 'KEY_UNTRUSTED');
@@ -96,7 +110,10 @@ describe('inspect (end to end)', () => {
 
   it('an unsigned bundle: facts without trust flags (exit 0), UNSIGNED with them (exit 1)', async (t) => {
     const dir = await tempDir(t);
-    const path = await writeBundleFile(join(dir, 'u.aurion'), { manifest: wasmManifest(TINY_WASM), module: TINY_WASM });
+    const path = await writeBundleFile(join(dir, 'u.aurion'), {
+      manifest: wasmManifest(TINY_WASM),
+      module: TINY_WASM,
+    });
     const facts = await runCli(['inspect', path]);
     assert.equal(facts.code, 0);
     assert.match(facts.stdout, /^Signatures\n {2}none {2}unsigned$/m);

@@ -47,7 +47,9 @@ describe('independent producers: OpenSSL signatures in Python and GNU tar archiv
     const der = run('openssl', ['pkey', '-pubin', '-in', join(dir, 'key.pub'), '-outform', 'DER']);
     const raw = der.subarray(der.length - 32);
     await writeFile(join(dir, 'raw.bin'), raw);
-    const id = run('openssl', ['dgst', '-sha256', '-r', join(dir, 'raw.bin')]).toString().slice(0, 16);
+    const id = run('openssl', ['dgst', '-sha256', '-r', join(dir, 'raw.bin')])
+      .toString()
+      .slice(0, 16);
 
     await writeFile(join(src, 'module.wasm'), TINY_WASM);
     await writeFile(join(src, 'manifest.json'), wasmManifest(TINY_WASM, { name: 'openssl-signed' }));
@@ -57,7 +59,15 @@ describe('independent producers: OpenSSL signatures in Python and GNU tar archiv
       return out;
     };
     const signRaw = (digestFile: string) =>
-      run('openssl', ['pkeyutl', '-sign', '-rawin', '-inkey', join(dir, 'key.pem'), '-in', digestFile]).toString('base64');
+      run('openssl', [
+        'pkeyutl',
+        '-sign',
+        '-rawin',
+        '-inkey',
+        join(dir, 'key.pem'),
+        '-in',
+        digestFile,
+      ]).toString('base64');
     const moduleDigest = digest('module.wasm');
     const manifestDigest = digest('manifest.json');
     const envelope = {
@@ -90,7 +100,10 @@ describe('independent producers: OpenSSL signatures in Python and GNU tar archiv
     // The same OpenSSL key trusted through a policy, with the key id OpenSSL's digest gave.
     await writeFile(
       join(dir, 'policy.json'),
-      JSON.stringify({ schema_version: 1, keys: [{ key_id: id, public_key_file: 'key.pub', plugins: ['openssl-*'] }] }),
+      JSON.stringify({
+        schema_version: 1,
+        keys: [{ key_id: id, public_key_file: 'key.pub', plugins: ['openssl-*'] }],
+      }),
     );
     const p = await runCli(['verify', py, '--trust-policy', join(dir, 'policy.json'), '--json']);
     assert.equal(p.code, 0, p.stdout);
@@ -138,13 +151,24 @@ describe('independent producers: GnuPG detached signatures', () => {
     const bundle = await containerBundle('binary', []);
     const r = await runCli(['verify', bundle, '--pgp-keyring', join(work, 'ops.asc'), '--json']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.deepEqual(r.json.results[0].signer, { algorithm: 'openpgp', fingerprint: fingerprint.toLowerCase() });
+    assert.deepEqual(r.json.results[0].signer, {
+      algorithm: 'openpgp',
+      fingerprint: fingerprint.toLowerCase(),
+    });
 
     await writeFile(
       join(work, 'policy.json'),
       JSON.stringify({
         schema_version: 1,
-        pgp_keys: [{ fingerprint, public_key_file: 'ops.asc', name: 'ops', max_risk_class: 'Medium', plugins: ['port-*'] }],
+        pgp_keys: [
+          {
+            fingerprint,
+            public_key_file: 'ops.asc',
+            name: 'ops',
+            max_risk_class: 'Medium',
+            plugins: ['port-*'],
+          },
+        ],
       }),
     );
     const p = await runCli(['verify', bundle, '--trust-policy', join(work, 'policy.json'), '--json']);
@@ -153,7 +177,10 @@ describe('independent producers: GnuPG detached signatures', () => {
 
     await writeFile(
       join(work, 'policy-low.json'),
-      JSON.stringify({ schema_version: 1, pgp_keys: [{ fingerprint, public_key_file: 'ops.asc', max_risk_class: 'Low' }] }),
+      JSON.stringify({
+        schema_version: 1,
+        pgp_keys: [{ fingerprint, public_key_file: 'ops.asc', max_risk_class: 'Low' }],
+      }),
     );
     const low = await runCli(['verify', bundle, '--trust-policy', join(work, 'policy-low.json'), '--json']);
     assert.equal(low.code, 1);

@@ -53,7 +53,9 @@ describe('verify (end to end)', () => {
             runtime: 'wasm',
           },
           signer: { algorithm: 'ed25519', key_id: alice.keyId },
-          signatures: [{ file: 'signature.ed25519', algorithm: 'ed25519', key_id: alice.keyId, ok: true, errors: [] }],
+          signatures: [
+            { file: 'signature.ed25519', algorithm: 'ed25519', key_id: alice.keyId, ok: true, errors: [] },
+          ],
           errors: [],
         },
       ],
@@ -75,13 +77,20 @@ describe('verify (end to end)', () => {
 
   it('a trusted key file that is missing is IO_ERROR (4); one that does not parse is KEY_INVALID (3)', async (t) => {
     const { dir, bundle } = await setup(t);
-    assertCliError(await runCli(['verify', bundle, '--trusted-key', join(dir, 'nope.pub'), '--json']), 4, 'IO_ERROR');
+    assertCliError(
+      await runCli(['verify', bundle, '--trusted-key', join(dir, 'nope.pub'), '--json']),
+      4,
+      'IO_ERROR',
+    );
     const junk = await writePem(dir, 'junk.pub', 'hello\n');
     assertCliError(await runCli(['verify', bundle, '--trusted-key', junk, '--json']), 3, 'KEY_INVALID');
     const priv = await writePem(dir, 'alice.key', alice.privatePem);
     const r = await runCli(['verify', bundle, '--trusted-key', priv, '--json']);
     assertCliError(r, 3, 'KEY_INVALID');
-    assert.ok(!r.stdout.includes(alice.privatePem.split('\n')[1]!) && !r.stderr.includes(alice.privatePem.split('\n')[1]!));
+    assert.ok(
+      !r.stdout.includes(alice.privatePem.split('\n')[1]!) &&
+        !r.stderr.includes(alice.privatePem.split('\n')[1]!),
+    );
   });
 
   it('a trust policy: keys relative to the policy file, rules applied; bad policies are whole-call errors', async (t) => {
@@ -101,7 +110,10 @@ describe('verify (end to end)', () => {
     const denied = await runCli(['verify', bundle, '--trust-policy', policy, '--json']);
     assert.equal(denied.code, 1);
     assert.equal(denied.json.ok, false);
-    assert.deepEqual(denied.json.results[0].errors.map((e: { code: string }) => e.code), ['KEY_UNTRUSTED']);
+    assert.deepEqual(
+      denied.json.results[0].errors.map((e: { code: string }) => e.code),
+      ['KEY_UNTRUSTED'],
+    );
 
     await write({ schema_version: 1, keys: [{ ...entry, key_id: bob.keyId }] });
     const mismatch = await runCli(['verify', bundle, '--trust-policy', policy, '--json']);
@@ -120,20 +132,44 @@ describe('verify (end to end)', () => {
     assert.match(invalid.stderr, /\/keys\/0\/max_risk_class/);
     assert.match(invalid.stderr, /\/bogus/);
 
-    assertCliError(await runCli(['verify', bundle, '--trust-policy', join(dir, 'none.json'), '--json']), 4, 'IO_ERROR');
+    assertCliError(
+      await runCli(['verify', bundle, '--trust-policy', join(dir, 'none.json'), '--json']),
+      4,
+      'IO_ERROR',
+    );
   });
 
   it('a policy entry restricts a key also given with --trusted-key; revocations apply to shorthand keys', async (t) => {
     const { dir, bundle, key } = await setup(t);
     const policy = join(dir, 'policy.json');
-    await writeFile(policy, JSON.stringify({ schema_version: 1, keys: [{ key_id: alice.keyId, public_key_file: 'alice.pub', plugins: ['x'] }] }));
+    await writeFile(
+      policy,
+      JSON.stringify({
+        schema_version: 1,
+        keys: [{ key_id: alice.keyId, public_key_file: 'alice.pub', plugins: ['x'] }],
+      }),
+    );
     const r = await runCli(['verify', bundle, '--trust-policy', policy, '--trusted-key', key, '--json']);
     assert.equal(r.code, 1);
-    assert.deepEqual(r.json.results[0].errors.map((e: { code: string }) => e.code), ['KEY_UNTRUSTED']);
+    assert.deepEqual(
+      r.json.results[0].errors.map((e: { code: string }) => e.code),
+      ['KEY_UNTRUSTED'],
+    );
     await writeFile(policy, JSON.stringify({ schema_version: 1, revoked: [alice.keyId] }));
-    const revoked = await runCli(['verify', bundle, '--trust-policy', policy, '--trusted-key', key, '--json']);
+    const revoked = await runCli([
+      'verify',
+      bundle,
+      '--trust-policy',
+      policy,
+      '--trusted-key',
+      key,
+      '--json',
+    ]);
     assert.equal(revoked.code, 1);
-    assert.deepEqual(revoked.json.results[0].errors.map((e: { code: string }) => e.code), ['KEY_REVOKED']);
+    assert.deepEqual(
+      revoked.json.results[0].errors.map((e: { code: string }) => e.code),
+      ['KEY_REVOKED'],
+    );
   });
 
   it('several bundles: results in order, exit code the largest among the failed', async (t) => {
@@ -142,7 +178,11 @@ describe('verify (end to end)', () => {
     const tampered = await writeBundleFile(join(dir, 'tampered.aurion'), {
       manifest,
       module: Buffer.concat([TINY_WASM.subarray(0, -1), Buffer.from([0x00])]),
-      ed25519: envelopeBytes(alice, { kind: 'wasm-module', subjectSha256: sha256(TINY_WASM), manifestBytes: manifest }),
+      ed25519: envelopeBytes(alice, {
+        kind: 'wasm-module',
+        subjectSha256: sha256(TINY_WASM),
+        manifestBytes: manifest,
+      }),
     });
     const garbage = join(dir, 'garbage.aurion');
     await writeFile(garbage, Buffer.from('1f8b0800000000000003', 'hex'));
@@ -150,18 +190,30 @@ describe('verify (end to end)', () => {
 
     const one = await runCli(['verify', bundle, tampered, '--trusted-key', key, '--json']);
     assert.equal(one.code, 1);
-    assert.deepEqual(one.json.results.map((r: { ok: boolean }) => r.ok), [true, false]);
+    assert.deepEqual(
+      one.json.results.map((r: { ok: boolean }) => r.ok),
+      [true, false],
+    );
     assert.equal(one.json.ok, false);
 
     const three = await runCli(['verify', tampered, garbage, bundle, '--trusted-key', key, '--json']);
     assert.equal(three.code, 3);
-    assert.deepEqual(three.json.results.map((r: { bundle: string }) => r.bundle), [tampered, garbage, bundle]);
-    assert.deepEqual(three.json.results[1].errors.map((e: { code: string }) => e.code), ['BUNDLE_INVALID']);
+    assert.deepEqual(
+      three.json.results.map((r: { bundle: string }) => r.bundle),
+      [tampered, garbage, bundle],
+    );
+    assert.deepEqual(
+      three.json.results[1].errors.map((e: { code: string }) => e.code),
+      ['BUNDLE_INVALID'],
+    );
     assert.equal(three.json.results[1].plugin, null);
 
     const four = await runCli(['verify', missing, garbage, '--trusted-key', key, '--json']);
     assert.equal(four.code, 4);
-    assert.deepEqual(four.json.results[0].errors.map((e: { code: string }) => e.code), ['IO_ERROR']);
+    assert.deepEqual(
+      four.json.results[0].errors.map((e: { code: string }) => e.code),
+      ['IO_ERROR'],
+    );
 
     const human = await runCli(['verify', bundle, tampered, '--trusted-key', key]);
     assert.equal(human.code, 1);
@@ -176,10 +228,17 @@ describe('verify (end to end)', () => {
     const { bundle, key } = await setup(t);
     const r = await runCli(['verify', bundle, '--trusted-key', key, '--max-module-size', '16', '--json']);
     assert.equal(r.code, 3);
-    assert.deepEqual(r.json.results[0].errors.map((e: { code: string }) => e.code), ['BUNDLE_INVALID']);
+    assert.deepEqual(
+      r.json.results[0].errors.map((e: { code: string }) => e.code),
+      ['BUNDLE_INVALID'],
+    );
     const ok = await runCli(['verify', bundle, '--trusted-key', key, '--max-module-size', '1KiB', '--json']);
     assert.equal(ok.code, 0, ok.stdout);
-    assertCliError(await runCli(['verify', bundle, '--trusted-key', key, '--max-module-size', 'lots', '--json']), 2, 'USAGE');
+    assertCliError(
+      await runCli(['verify', bundle, '--trusted-key', key, '--max-module-size', 'lots', '--json']),
+      2,
+      'USAGE',
+    );
   });
 
   it('writes nothing anywhere near the bundle', async (t) => {
