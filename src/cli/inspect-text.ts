@@ -14,9 +14,11 @@ function section(style: ChalkInstance, title: string, rows: readonly Row[]): str
 
 const list = (items: readonly string[]) => (items.length === 0 ? 'none' : items.join(', '));
 
+const pages = (n: number) => `${n} page${n === 1 ? '' : 's'}`;
+
 function memoryText(m: MemoryFacts): string {
-  const max = m.maximum_pages === null ? 'no maximum' : `max ${m.maximum_pages} pages (${m.maximum_mib} MiB)`;
-  return `${m.initial_pages} pages (${m.initial_mib} MiB) initial, ${max}${m.imported ? ', imported' : ''}${m.memory64 ? ', memory64' : ''}${m.shared ? ', shared' : ''}`;
+  const max = m.maximum_pages === null ? 'no maximum' : `max ${pages(m.maximum_pages)} (${m.maximum_mib} MiB)`;
+  return `${pages(m.initial_pages)} (${m.initial_mib} MiB) initial, ${max}${m.imported ? ', imported' : ''}${m.memory64 ? ', memory64' : ''}${m.shared ? ', shared' : ''}`;
 }
 
 function signatureRow(style: ChalkInstance, s: SignatureFacts): Row {

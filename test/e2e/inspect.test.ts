@@ -37,7 +37,7 @@ describe('inspect (end to end)', () => {
     assert.match(out, new RegExp(`^ {2}sha256 +${sha256(TINY_WASM)} \\(matches manifest\\)$`, 'm'));
     assert.match(out, /^ {2}exports +run \(func\), memory \(memory\)$/m);
     assert.match(out, /^ {2}imports +none$/m);
-    assert.match(out, /^ {2}memory +1 pages \(0\.0625 MiB\) initial, max 2 pages \(0\.125 MiB\)$/m);
+    assert.match(out, /^ {2}memory +1 page \(0\.0625 MiB\) initial, max 2 pages \(0\.125 MiB\)$/m);
     assert.match(out, /^ {2}custom sections +producers \(\d+ bytes\)$/m);
     assert.match(out, /^ {2}limits +memory 16 MiB, timeout 300 s$/m);
     assert.match(
