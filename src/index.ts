@@ -2,6 +2,16 @@
  * aurion-plugin as a library. The CLI commands are thin wrappers over these functions.
  */
 
+export { type CacheKey, type CacheKeyInput, computeCacheKey } from './core/cachekey.js';
+export {
+  type CanonicalJsonOptions,
+  canonicalJson,
+  canonicalJsonNode,
+  canonicalNumber,
+  formatF64,
+  parseSerdeNumber,
+  type SerdeNumber,
+} from './core/canonical-json.js';
 export { type InitOptions, type InitResult, initProject } from './core/init.js';
 export { type JsonNode, JsonParseError, parseJson, parseJsonNode } from './core/json.js';
 export * from './core/types.js';
