@@ -13,8 +13,46 @@ export {
   type SerdeNumber,
 } from './core/canonical-json.js';
 export { type InitOptions, type InitResult, initProject } from './core/init.js';
+export {
+  type InspectOptions,
+  type InspectReport,
+  inspectBundle,
+  inspectContents,
+  type PluginInfoJson,
+  pluginInfoJson,
+  type RegisterRequestJson,
+  registerRequestJson,
+} from './core/inspect.js';
 export { type JsonNode, JsonParseError, parseJson, parseJsonNode } from './core/json.js';
+export {
+  EMPTY_TRUST,
+  effectiveRiskClass,
+  evaluateRules,
+  globMatch,
+  isRevoked,
+  mergeTrust,
+  type PolicyContext,
+  parseTrustPolicy,
+  type TrustedKey,
+  type TrustedPgpKey,
+  type TrustPolicy,
+  type TrustRules,
+  trustedKeyFromPem,
+  trustedPgpKeysFromArmored,
+} from './core/policy.js';
 export * from './core/types.js';
+export {
+  exitCodeOf,
+  type PluginSummary,
+  type SignatureVerdict,
+  type Signer,
+  type VerifyError,
+  type VerifyOptions,
+  type VerifyResult,
+  verifyBundle,
+  verifyBundles,
+  verifyContents,
+} from './core/verify.js';
 export {
   checkWasm,
   DEFAULT_MEMORY_MIB,
@@ -32,3 +70,4 @@ export {
   type WasmScannerOptions,
 } from './core/wasm.js';
 export { AurionError, type ErrorCode, EXIT_CODE_OF, type Issue, isAurionError } from './errors.js';
+export { loadTrust, loadTrustPolicyFile, type TrustSources } from './io/trust.js';

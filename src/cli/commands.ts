@@ -6,4 +6,9 @@ import { register as verify } from '../commands/verify.js';
 import type { Cli } from './context.js';
 
 /** Every command, in the order `--help` lists them. Each module declares its flags and a thin action. */
-export const COMMANDS: ReadonlyArray<(program: Command, cli: Cli) => void> = [init, verify, inspect, cacheKey];
+export const COMMANDS: ReadonlyArray<(program: Command, cli: Cli) => void> = [
+  init,
+  verify,
+  inspect,
+  cacheKey,
+];

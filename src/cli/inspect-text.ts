@@ -17,7 +17,8 @@ const list = (items: readonly string[]) => (items.length === 0 ? 'none' : items.
 const pages = (n: number) => `${n} page${n === 1 ? '' : 's'}`;
 
 function memoryText(m: MemoryFacts): string {
-  const max = m.maximum_pages === null ? 'no maximum' : `max ${pages(m.maximum_pages)} (${m.maximum_mib} MiB)`;
+  const max =
+    m.maximum_pages === null ? 'no maximum' : `max ${pages(m.maximum_pages)} (${m.maximum_mib} MiB)`;
   return `${pages(m.initial_pages)} (${m.initial_mib} MiB) initial, ${max}${m.imported ? ', imported' : ''}${m.memory64 ? ', memory64' : ''}${m.shared ? ', shared' : ''}`;
 }
 
