@@ -25,7 +25,6 @@ export {
 } from './core/inspect.js';
 export { type JsonNode, JsonParseError, parseJson, parseJsonNode } from './core/json.js';
 export {
-  EMPTY_TRUST,
   effectiveRiskClass,
   evaluateRules,
   globMatch,

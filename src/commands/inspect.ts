@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
 import { inspectText } from '../cli/inspect-text.js';
@@ -22,7 +23,16 @@ export function register(program: Command, cli: Cli): void {
     .action(async (bundle: string, flags: InspectFlags) => {
       const maxModuleSize = parseSize(flags.maxModuleSize ?? '512MiB');
       const trust = await loadTrust(trustSources(flags));
-      const report = await inspectBundle(bundle, { trust, maxModuleSize });
+      const size = await stat(bundle).then(
+        (s) => s.size,
+        () => 0,
+      );
+      const progress = cli.out.progress('reading', size);
+      const report = await inspectBundle(bundle, {
+        trust,
+        maxModuleSize,
+        ...(progress === undefined ? {} : { onProgress: (bytesRead: number) => progress.update(bytesRead) }),
+      }).finally(() => progress?.end());
       const verification = report.verification;
       // With trust flags inspect exits as verify would; the report is printed either way.
       cli.exitCode = verification === undefined ? 0 : exitCodeOf([verification]);

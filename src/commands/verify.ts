@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
 import type { Output } from '../cli/output.js';
@@ -47,7 +48,34 @@ export function register(program: Command, cli: Cli): void {
           hint: 'give --trusted-key FILE, --pgp-keyring FILE or --trust-policy FILE',
         });
       }
-      const results = await verifyBundles(bundles, trust, { maxModuleSize });
+      // Progress over all bundles together (shown only on a TTY, never with --json, for a few MiB or more).
+      const sizes = await Promise.all(
+        bundles.map((b) =>
+          stat(b).then(
+            (s) => s.size,
+            () => 0,
+          ),
+        ),
+      );
+      const progress = cli.out.progress(
+        'verifying',
+        sizes.reduce((a, b) => a + b, 0),
+      );
+      const read = new Array<number>(bundles.length).fill(0);
+      let total = 0;
+      const results = await verifyBundles(bundles, trust, {
+        maxModuleSize,
+        ...(progress === undefined
+          ? {}
+          : {
+              onProgress: (i: number, bytesRead: number) => {
+                total += bytesRead - read[i]!;
+                read[i] = bytesRead;
+                progress.update(total);
+              },
+            }),
+      });
+      progress?.end();
       cli.exitCode = exitCodeOf(results);
       const ok = cli.exitCode === 0;
       if (cli.out.json) {

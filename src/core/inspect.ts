@@ -141,6 +141,8 @@ export interface InspectOptions {
   readonly trust?: TrustPolicy | undefined;
   readonly now?: Date;
   readonly maxModuleSize?: number;
+  /** Compressed bytes of the bundle read so far, out of its file size (progress display). */
+  readonly onProgress?: (bytesRead: number, totalBytes: number) => void;
 }
 
 /**
@@ -355,6 +357,7 @@ export async function inspectBundle(path: string, options: InspectOptions = {}):
   const bundle = await readBundle(path, {
     hashBundle: true,
     ...(options.maxModuleSize === undefined ? {} : { maxModuleSize: options.maxModuleSize }),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     onModuleChunk: (chunk) => {
       // Keep reading (and hashing) after a scan error; the reader's own checks still decide first.
       if (scanError !== undefined) return;

@@ -290,13 +290,6 @@ export async function trustedPgpKeysFromArmored(armored: string, source: string)
   }));
 }
 
-export const EMPTY_TRUST: TrustPolicy = {
-  keys: [],
-  pgpKeys: [],
-  revoked: new Set(),
-  riskClassOverrides: new Map(),
-};
-
 /**
  * Combines trust material: keys are unioned, revocations unioned. A key listed in several parts keeps its
  * first entry (callers pass the policy file first, so its restrictions win over a shorthand's defaults).

@@ -59,6 +59,8 @@ export interface VerifyOptions {
   /** The instant key expiry is judged at (default: now). */
   readonly now?: Date;
   readonly maxModuleSize?: number;
+  /** Compressed bytes of the bundle read so far, out of its file size (progress display). */
+  readonly onProgress?: (bytesRead: number, totalBytes: number) => void;
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -306,10 +308,10 @@ export async function verifyBundle(
 ): Promise<VerifyResult> {
   let bundle: BundleContents;
   try {
-    bundle = await readBundle(
-      path,
-      options.maxModuleSize === undefined ? {} : { maxModuleSize: options.maxModuleSize },
-    );
+    bundle = await readBundle(path, {
+      ...(options.maxModuleSize === undefined ? {} : { maxModuleSize: options.maxModuleSize }),
+      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    });
   } catch (e) {
     return { bundle: path, ok: false, plugin: null, signer: null, signatures: [], errors: [errorOf(e)] };
   }
@@ -324,18 +326,30 @@ export async function verifyBundle(
 export async function verifyBundles(
   paths: readonly string[],
   trust: TrustPolicy,
-  options: VerifyOptions & { readonly concurrency?: number } = {},
+  options: Omit<VerifyOptions, 'onProgress'> & {
+    readonly concurrency?: number;
+    /** Progress of the bundle at `index` of `paths`. */
+    readonly onProgress?: (index: number, bytesRead: number, totalBytes: number) => void;
+  } = {},
 ): Promise<VerifyResult[]> {
   const results: VerifyResult[] = new Array(paths.length);
+  const { onProgress, concurrency, ...rest } = options;
+  // One instant for the whole call: every bundle is judged against the same expiry moment.
   const now = options.now ?? new Date();
   let next = 0;
   const worker = async () => {
     while (next < paths.length) {
       const i = next++;
-      results[i] = await verifyBundle(paths[i]!, trust, { ...options, now });
+      results[i] = await verifyBundle(paths[i]!, trust, {
+        ...rest,
+        now,
+        ...(onProgress === undefined
+          ? {}
+          : { onProgress: (read: number, total: number) => onProgress(i, read, total) }),
+      });
     }
   };
-  const workers = Math.max(1, Math.min(options.concurrency ?? 8, paths.length));
+  const workers = Math.max(1, Math.min(concurrency ?? 8, paths.length));
   await Promise.all(Array.from({ length: workers }, worker));
   return results;
 }
