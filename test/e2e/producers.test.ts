@@ -193,6 +193,23 @@ describe('independent producers: GnuPG detached signatures', () => {
     assert.equal(asc.fingerprint, fingerprint.toLowerCase());
     assert.equal(asc.key_id, fingerprint.toLowerCase().slice(24));
     assert.equal(asc.mode, 'binary');
+    assert.ok(!Number.isNaN(Date.parse(asc.created)));
+
+    const human = await runCli(['inspect', bundle, '--pgp-keyring', join(work, 'ops.asc')]);
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /^Runtime: container\n {2}image +registry\.example\/org\/port-scan$/m);
+    assert.match(human.stdout, /^ {2}digest +sha256:a{64}$/m);
+    assert.match(human.stdout, /^ {2}user +10001:10001$/m);
+    assert.match(human.stdout, /^ {2}root fs +read-only$/m);
+    assert.match(human.stdout, /^ {2}env +API_TOKEN$/m);
+    assert.match(
+      human.stdout,
+      new RegExp(`^ {2}signature\\.asc {2}OpenPGP ${fingerprint.toLowerCase()}; binary mode, SHA\\d+`, 'm'),
+    );
+    assert.match(
+      human.stdout,
+      new RegExp(`verdict {2}✓ verified, signed by OpenPGP ${fingerprint.toLowerCase()}`),
+    );
   });
 
   it('a gpg --textmode signature is refused (SIGNATURE_INVALID)', async () => {
