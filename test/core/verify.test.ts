@@ -474,6 +474,21 @@ describe('verifyBundle: container bundles', () => {
       assert.deepEqual(codes(r), ['SIGNATURE_INVALID']);
     });
 
+    it('an armored block that holds no signature, or garbage, is SIGNATURE_INVALID', async (t) => {
+      const { ops } = await pgpKeys;
+      const dir = await tempDir(t);
+      const manifest = containerManifest();
+      const trust = await pgpTrust(ops.publicArmored);
+      for (const [i, asc] of [
+        Buffer.from(ops.publicArmored),
+        Buffer.from('not armored'),
+        Buffer.alloc(0),
+      ].entries()) {
+        const path = await writeBundleFile(join(dir, `c${i}.aurion`), { manifest, asc });
+        assert.deepEqual(codes(await verifyBundle(path, trust)), ['SIGNATURE_INVALID'], String(i));
+      }
+    });
+
     it('a signature by an untrusted OpenPGP key, or with no OpenPGP trust at all, is KEY_UNTRUSTED', async (t) => {
       const { ops, other } = await pgpKeys;
       const dir = await tempDir(t);
