@@ -2,6 +2,7 @@
  * aurion-plugin as a library. The CLI commands are thin wrappers over these functions.
  */
 
+export { type BuildOptions, type BuildResult, buildBundle } from './core/build.js';
 export {
   type BundleContents,
   type BundleSignatures,

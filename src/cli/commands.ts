@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as build } from '../commands/build.js';
 import { register as cacheKey } from '../commands/cache-key.js';
 import { register as init } from '../commands/init.js';
 import { register as inspect } from '../commands/inspect.js';
@@ -8,6 +9,7 @@ import type { Cli } from './context.js';
 /** Every command, in the order `--help` lists them. Each module declares its flags and a thin action. */
 export const COMMANDS: ReadonlyArray<(program: Command, cli: Cli) => void> = [
   init,
+  build,
   verify,
   inspect,
   cacheKey,
