@@ -27,6 +27,17 @@ export {
   parseSerdeNumber,
   type SerdeNumber,
 } from './core/canonical-json.js';
+export { publicKeyProblem, type RawPublicKey, signEd25519, verifyEd25519 } from './core/ed25519.js';
+export {
+  type Envelope,
+  envelopeSignatures,
+  manifestDigest,
+  parseEnvelope,
+  type SignedContent,
+  type SubjectKind,
+  serializeEnvelope,
+  subjectOf,
+} from './core/envelope.js';
 export { type InitOptions, type InitResult, initProject } from './core/init.js';
 export {
   type InspectOptions,
@@ -39,6 +50,17 @@ export {
   registerRequestJson,
 } from './core/inspect.js';
 export { type JsonNode, JsonParseError, parseJson, parseJsonNode } from './core/json.js';
+export {
+  type Ed25519PrivateKey,
+  type Ed25519PublicKey,
+  type GeneratedKeyPair,
+  generateEd25519KeyPair,
+  keyIdOf,
+  loadPrivateKey,
+  loadPublicKey,
+  publicKeyFromRaw,
+  publicKeyPem,
+} from './core/keys.js';
 // Types only: openpgp.js is heavy, so src/core/pgp.js is loaded with `await import()` where it is needed.
 export type {
   GeneratePgpOptions,
@@ -62,6 +84,7 @@ export {
   trustedKeyFromPem,
   trustedPgpKeysFromArmored,
 } from './core/policy.js';
+export { type SignOptions, type SignResult, signBundle } from './core/sign.js';
 export * from './core/types.js';
 export {
   exitCodeOf,

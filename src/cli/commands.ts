@@ -3,13 +3,17 @@ import { register as build } from '../commands/build.js';
 import { register as cacheKey } from '../commands/cache-key.js';
 import { register as init } from '../commands/init.js';
 import { register as inspect } from '../commands/inspect.js';
+import { register as keygen } from '../commands/keygen.js';
+import { register as sign } from '../commands/sign.js';
 import { register as verify } from '../commands/verify.js';
 import type { Cli } from './context.js';
 
 /** Every command, in the order `--help` lists them. Each module declares its flags and a thin action. */
 export const COMMANDS: ReadonlyArray<(program: Command, cli: Cli) => void> = [
   init,
+  keygen,
   build,
+  sign,
   verify,
   inspect,
   cacheKey,
