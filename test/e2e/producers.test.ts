@@ -220,4 +220,38 @@ describe('independent producers: GnuPG detached signatures', () => {
     const i = await runCli(['inspect', bundle, '--json']);
     assert.equal(i.json.signatures[0].mode, 'text');
   });
+  // Runs last: it adds a signing subkey, which gpg would prefer for later signatures.
+  it('a signature by a signing subkey counts for its primary key; revoking the subkey revokes it', async () => {
+    gpg(['--quick-add-key', fingerprint, 'ed25519', 'sign', 'never']);
+    const colons = gpg(['--with-colons', '--list-keys', fingerprint]).toString();
+    const fprs = [...colons.matchAll(/^fpr:(?:[^:]*:){8}([0-9A-F]+):/gm)].map((m) => m[1]!);
+    const subkey = fprs.find((f) => f !== fingerprint)!;
+    assert.ok(subkey !== undefined, colons);
+    await writeFile(join(work, 'ops-sub.asc'), gpg(['--armor', '--export', fingerprint]));
+    const bundle = await containerBundle('subkey', ['--local-user', `${subkey}!`]);
+    const ok = await runCli(['verify', bundle, '--pgp-keyring', join(work, 'ops-sub.asc'), '--json']);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.deepEqual(ok.json.results[0].signer, {
+      algorithm: 'openpgp',
+      fingerprint: fingerprint.toLowerCase(),
+    });
+
+    await writeFile(
+      join(work, 'policy-sub.json'),
+      JSON.stringify({
+        schema_version: 1,
+        pgp_keys: [{ fingerprint, public_key_file: 'ops-sub.asc' }],
+        revoked: [subkey],
+      }),
+    );
+    const revoked = await runCli([
+      'verify',
+      bundle,
+      '--trust-policy',
+      join(work, 'policy-sub.json'),
+      '--json',
+    ]);
+    assert.equal(revoked.code, 1);
+    assert.deepEqual(codes(revoked.json), ['KEY_REVOKED']);
+  });
 });
