@@ -61,6 +61,7 @@ export {
   publicKeyFromRaw,
   publicKeyPem,
 } from './core/keys.js';
+export { type ManifestContext, parseManifest, validateManifest } from './core/manifest.js';
 // Types only: openpgp.js is heavy, so src/core/pgp.js is loaded with `await import()` where it is needed.
 export type {
   GeneratePgpOptions,
@@ -116,3 +117,10 @@ export {
 } from './core/wasm.js';
 export { AurionError, type ErrorCode, EXIT_CODE_OF, type Issue, isAurionError } from './errors.js';
 export { loadTrust, loadTrustPolicyFile, type TrustSources } from './io/trust.js';
+export {
+  generatePgpKeyPair,
+  loadPgpPrivateKey,
+  loadPgpPublicKeys,
+  signDetached,
+  verifyDetached,
+} from './pgp-lazy.js';
