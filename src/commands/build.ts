@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
 import type { Progress } from '../cli/output.js';
-import { buildBundle } from '../core/build.js';
-import { USTAR_MAX_NUMBER } from '../core/bundle/format.js';
-import { parseSize } from '../core/bundle/index.js';
+import { parseSize, USTAR_MAX_NUMBER } from '../core/bundle/format.js';
 import { AurionError } from '../errors.js';
 
 interface BuildFlags {
@@ -38,6 +36,8 @@ export function register(program: Command, cli: Cli): void {
       'largest module: bytes, or with a KiB/MiB/GiB suffix (default 512MiB)',
     )
     .action(async (dir: string, flags: BuildFlags) => {
+      // Loaded when the command runs, not at start-up: each command pays only for its own modules.
+      const { buildBundle } = await import('../core/build.js');
       const maxModuleSize = flags.maxModuleSize === undefined ? undefined : parseSize(flags.maxModuleSize);
       const sourceDateEpoch = parseSourceDateEpoch(cli.env['SOURCE_DATE_EPOCH']);
       let progress: Progress | undefined;

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
-import { computeCacheKey } from '../core/cachekey.js';
 import { decodeUtf8 } from '../core/json.js';
 import { AurionError } from '../errors.js';
 import { readSmallFile } from '../io/files.js';
@@ -47,6 +46,8 @@ export function register(program: Command, cli: Cli): void {
     .option('--config-file <file>', 'read the job configuration from a file')
     .requiredOption('--scope <id>', 'scope id')
     .action(async (opts: CacheKeyOptions) => {
+      // Loaded when the command runs, not at start-up: each command pays only for its own modules.
+      const { computeCacheKey } = await import('../core/cachekey.js');
       const { text, source } = await configText(opts);
       const key = computeCacheKey({
         name: opts.name,

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
-import { initProject } from '../core/init.js';
 
 interface InitOptions {
   readonly name?: string;
@@ -27,6 +26,8 @@ export function register(program: Command, cli: Cli): void {
     .option('--description <text>', 'one-line description')
     .option('--force', 'overwrite an existing manifest.json')
     .action(async (dir: string, opts: InitOptions) => {
+      // Loaded when the command runs, not at start-up: each command pays only for its own modules.
+      const { initProject } = await import('../core/init.js');
       const result = await initProject({
         dir,
         name: opts.name,

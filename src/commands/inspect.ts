@@ -3,10 +3,7 @@ import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
 import { inspectText } from '../cli/inspect-text.js';
 import { addTrustOptions, type TrustFlags, trustSources } from '../cli/trust-options.js';
-import { parseSize } from '../core/bundle/index.js';
-import { inspectBundle } from '../core/inspect.js';
-import { exitCodeOf } from '../core/verify.js';
-import { loadTrust } from '../io/trust.js';
+import { parseSize } from '../core/bundle/format.js';
 
 interface InspectFlags extends TrustFlags {
   readonly maxModuleSize?: string;
@@ -21,6 +18,12 @@ export function register(program: Command, cli: Cli): void {
   )
     .option('--max-module-size <size>', 'largest module.wasm accepted (bytes, or KiB/MiB/GiB)', '512MiB')
     .action(async (bundle: string, flags: InspectFlags) => {
+      // Loaded when the command runs, not at start-up: each command pays only for its own modules.
+      const [{ inspectBundle }, { exitCodeOf }, { loadTrust }] = await Promise.all([
+        import('../core/inspect.js'),
+        import('../core/verify.js'),
+        import('../io/trust.js'),
+      ]);
       const maxModuleSize = parseSize(flags.maxModuleSize ?? '512MiB');
       const trust = await loadTrust(trustSources(flags));
       const size = await stat(bundle).then(

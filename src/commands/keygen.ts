@@ -1,9 +1,7 @@
 import { unlink } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
-import { generateEd25519KeyPair, passphraseFromFile } from '../core/keys.js';
 import { AurionError } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
 import { exists, readSmallFile } from '../io/files.js';
 
 interface KeygenOptions {
@@ -18,8 +16,10 @@ export async function resolvePassphrase(
   file: string | undefined,
   env: NodeJS.ProcessEnv,
 ): Promise<string | undefined> {
-  if (file !== undefined)
+  if (file !== undefined) {
+    const { passphraseFromFile } = await import('../core/keys.js');
     return passphraseFromFile(await readSmallFile(file, 'passphrase file', 64 * 1024), file);
+  }
   const fromEnv = env['AURION_KEY_PASSPHRASE'];
   return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
 }
@@ -44,6 +44,7 @@ async function assertFree(paths: readonly string[]): Promise<void> {
 /** Writes all files or none: a failure (such as a file created meanwhile) removes what this call wrote. */
 async function writeAllOrNothing(files: readonly KeyFile[]): Promise<void> {
   await assertFree(files.map((f) => f.path));
+  const { writeFileAtomic } = await import('../io/atomic.js');
   const written: string[] = [];
   try {
     for (const f of files) {
@@ -107,6 +108,7 @@ export function register(program: Command, cli: Cli): void {
       }
       const files = { private_key: `${opts.out}.key`, public_key: `${opts.out}.pub` };
       await assertFree(Object.values(files));
+      const { generateEd25519KeyPair } = await import('../core/keys.js');
       const pair = generateEd25519KeyPair(passphrase);
       await writeAllOrNothing([
         { path: files.private_key, data: pair.privatePem, mode: 0o600 },

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
 import type { Progress } from '../cli/output.js';
-import { parseSize } from '../core/bundle/index.js';
-import { type Ed25519PrivateKey, loadPrivateKey } from '../core/keys.js';
+import { parseSize } from '../core/bundle/format.js';
+import type { Ed25519PrivateKey } from '../core/keys.js';
 import type { PgpPrivateKey } from '../core/pgp.js';
-import { signBundle } from '../core/sign.js';
 import { readSmallFile } from '../io/files.js';
 import { resolvePassphrase } from './keygen.js';
 
@@ -47,6 +46,11 @@ export function register(program: Command, cli: Cli): void {
     .option('--force', 'replace an existing signature of the same kind')
     .option('--max-module-size <size>', 'largest module.wasm accepted, e.g. 1GiB (default 512MiB)')
     .action(async (path: string, flags: SignFlags) => {
+      // Loaded when the command runs, not at start-up: each command pays only for its own modules.
+      const [{ loadPrivateKey }, { signBundle }] = await Promise.all([
+        import('../core/keys.js'),
+        import('../core/sign.js'),
+      ]);
       const maxModuleSize = flags.maxModuleSize === undefined ? undefined : parseSize(flags.maxModuleSize);
       // Explicit key flags replace the environment entirely, so a CI-wide variable never adds a signature.
       const fromFlags = flags.key !== undefined || flags.pgpKey !== undefined;

@@ -3,10 +3,9 @@ import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
 import type { Output } from '../cli/output.js';
 import { addTrustOptions, type TrustFlags, trustSources } from '../cli/trust-options.js';
-import { parseSize } from '../core/bundle/index.js';
-import { exitCodeOf, type Signer, type VerifyResult, verifyBundles } from '../core/verify.js';
+import { parseSize } from '../core/bundle/format.js';
+import type { Signer, VerifyResult } from '../core/verify.js';
 import { AurionError } from '../errors.js';
-import { loadTrust } from '../io/trust.js';
 
 interface VerifyFlags extends TrustFlags {
   readonly maxModuleSize?: string;
@@ -41,6 +40,11 @@ export function register(program: Command, cli: Cli): void {
   )
     .option('--max-module-size <size>', 'largest module.wasm accepted (bytes, or KiB/MiB/GiB)', '512MiB')
     .action(async (bundles: string[], flags: VerifyFlags) => {
+      // Loaded when the command runs, not at start-up: each command pays only for its own modules.
+      const [{ exitCodeOf, verifyBundles }, { loadTrust }] = await Promise.all([
+        import('../core/verify.js'),
+        import('../io/trust.js'),
+      ]);
       const maxModuleSize = parseSize(flags.maxModuleSize ?? '512MiB');
       const trust = await loadTrust(trustSources(flags));
       if (trust === undefined) {
