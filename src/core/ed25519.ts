@@ -134,6 +134,17 @@ function cachedKeyObject(raw: Uint8Array): KeyObject {
 }
 
 /**
+ * The strict checks of RFC 8032 that OpenSSL does not make, before it may see a signature: the right lengths,
+ * A canonical and not of small order, R canonical, S < L.
+ */
+function strictEncodings(raw: Uint8Array, signature: Uint8Array): boolean {
+  if (raw.length !== PUBLIC_KEY_LENGTH || signature.length !== SIGNATURE_LENGTH) return false;
+  if (!isCanonicalEncoding(raw) || isSmallOrderEncoding(raw)) return false;
+  if (!isCanonicalEncoding(signature.subarray(0, 32))) return false;
+  return littleEndian(signature.subarray(32)) < L;
+}
+
+/**
  * Strict RFC 8032 verification of an Ed25519 signature; false for anything that is not a valid signature of
  * `message` by `publicKey` (never throws on bad input). `publicKey` is 32 raw bytes or a loaded key (whose
  * key object is then used as is).
@@ -144,10 +155,7 @@ export function verifyEd25519(
   signature: Uint8Array,
 ): boolean {
   const raw = publicKey instanceof Uint8Array ? publicKey : publicKey.raw;
-  if (raw.length !== PUBLIC_KEY_LENGTH || signature.length !== SIGNATURE_LENGTH) return false;
-  if (!isCanonicalEncoding(raw) || isSmallOrderEncoding(raw)) return false;
-  if (!isCanonicalEncoding(signature.subarray(0, 32))) return false;
-  if (littleEndian(signature.subarray(32)) >= L) return false;
+  if (!strictEncodings(raw, signature)) return false;
   try {
     // OpenSSL decodes A (rejecting points off the curve), recomputes R from S and h, and compares the
     // canonical encoding with the R bytes: the cofactorless equation of RFC 8032 §5.1.7.
@@ -156,6 +164,28 @@ export function verifyEd25519(
   } catch {
     return false;
   }
+}
+
+/**
+ * verifyEd25519 with OpenSSL's part on libuv's thread pool: the same checks and the same answers, but a
+ * verifier of many bundles keeps its main thread for reading and parsing while signatures are checked on the
+ * other core (docs/performance.md).
+ */
+export function verifyEd25519Async(
+  publicKey: Uint8Array | RawPublicKey,
+  message: Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
+  const raw = publicKey instanceof Uint8Array ? publicKey : publicKey.raw;
+  if (!strictEncodings(raw, signature)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    try {
+      const key = publicKey instanceof Uint8Array ? cachedKeyObject(raw) : publicKey.keyObject;
+      verify(null, message, key, signature, (error, ok) => resolve(error === null && ok));
+    } catch {
+      resolve(false);
+    }
+  });
 }
 
 /** Signs `message` (pure Ed25519: deterministic, the same key and message give the same 64 bytes). */

@@ -12,6 +12,7 @@ import {
   publicKeyProblem,
   signEd25519,
   verifyEd25519,
+  verifyEd25519Async,
 } from '../../src/core/ed25519.js';
 import { loadPrivateKey } from '../../src/core/keys.js';
 import { ROOT } from '../helpers.js';
@@ -336,5 +337,45 @@ describe('Ed25519: signature encodings', () => {
     assert.equal(verifyEd25519(key.publicKey.raw, message, good), true);
     const derived = createPublicKey(key.keyObject).export({ format: 'der', type: 'spki' }).subarray(12);
     assert.equal(toHex(derived), toHex(key.publicKey.raw));
+  });
+});
+
+describe('Ed25519: the thread-pool form (verifyEd25519Async) is the same verifier', () => {
+  it('gives every Wycheproof case the same verdict as verifyEd25519 (and the expected one)', async () => {
+    const failures: string[] = [];
+    for (const t of wycheproofCases) {
+      const got = (await verifyEd25519Async(hex(t.pk), hex(t.msg), hex(t.sig))) ? 'valid' : 'invalid';
+      const sync = verifyEd25519(hex(t.pk), hex(t.msg), hex(t.sig)) ? 'valid' : 'invalid';
+      if (got !== t.result || got !== sync) {
+        failures.push(`tcId ${t.tcId} (${t.comment}): expected ${t.result}, sync ${sync}, async ${got}`);
+      }
+    }
+    assert.deepEqual(failures, []);
+  });
+
+  it('verifies the RFC 8032 vectors with raw and loaded keys, refuses other messages', async () => {
+    for (const v of RFC8032) {
+      const key = keyFromSeed(hex(v.secret));
+      const message = hex(v.message);
+      assert.equal(await verifyEd25519Async(hex(v.public), message, hex(v.signature)), true, v.name);
+      assert.equal(await verifyEd25519Async(key.publicKey, message, hex(v.signature)), true, v.name);
+      const other = new Uint8Array([...message, 1]);
+      assert.equal(await verifyEd25519Async(key.publicKey, other, hex(v.signature)), false, v.name);
+    }
+  });
+
+  it('refuses the identity point, S >= L and wrong lengths, which OpenSSL alone would not all refuse', async () => {
+    const identity = hex('0100000000000000000000000000000000000000000000000000000000000000');
+    const forAnyMessage = new Uint8Array([...identity, ...new Uint8Array(32)]);
+    assert.equal(await verifyEd25519Async(identity, hex('00'), forAnyMessage), false);
+    const key = keyFromSeed(hex(RFC8032[1]!.secret));
+    const good = hex(RFC8032[1]!.signature);
+    const sIsL = new Uint8Array(good);
+    const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+    for (let i = 0; i < 32; i++) sIsL[32 + i] = Number((L >> BigInt(8 * i)) & 0xffn);
+    assert.equal(await verifyEd25519Async(key.publicKey, hex('72'), good), true);
+    assert.equal(await verifyEd25519Async(key.publicKey, hex('72'), sIsL), false);
+    assert.equal(await verifyEd25519Async(key.publicKey, hex('72'), good.subarray(0, 63)), false);
+    assert.equal(await verifyEd25519Async(new Uint8Array(31), hex('72'), good), false);
   });
 });

@@ -6,8 +6,9 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, gunzip, type ZlibOptions } from 'node:zlib';
 import { AurionError, ioError } from '../../errors.js';
 import { parseManifest } from '../manifest.js';
 import type { Manifest } from '../types.js';
@@ -46,6 +47,45 @@ export interface BundleContents {
 
 /** 1 MiB reads and inflate chunks: few callbacks per MiB, which is what keeps hashing near zlib's own speed. */
 const CHUNK = 1024 * 1024;
+
+/**
+ * A bundle file up to this size is read with one call and inflated with one zlib call on the thread pool, to
+ * at most SMALL_INFLATED bytes: a stream costs more in event-loop turns than such a bundle costs to inflate,
+ * which is what a batch of many small bundles pays for (docs/performance.md). Anything else — a larger
+ * output, any zlib error — goes through the streaming path below, from the bytes already read.
+ */
+const SMALL_FILE = 256 * 1024;
+const SMALL_INFLATED = 4 * 1024 * 1024;
+
+/** The inflated bytes and the input consumed (where the last gzip member ends), or undefined on any error. */
+function gunzipWhole(input: Buffer): Promise<{ buffer: Buffer; consumed: number } | undefined> {
+  return new Promise((resolve) => {
+    // `info` hands back zlib's engine too, whose bytesWritten is the input it consumed.
+    gunzip(input, { info: true, maxOutputLength: SMALL_INFLATED } as ZlibOptions, (error, result) => {
+      const r = result as unknown as { buffer: Buffer; engine: { bytesWritten: number } } | undefined;
+      resolve(
+        error === null && r !== undefined ? { buffer: r.buffer, consumed: r.engine.bytesWritten } : undefined,
+      );
+    });
+  });
+}
+
+/** Reads a whole small file from an open handle (one byte more than expected, to notice growth); closes it. */
+async function readWhole(handle: Awaited<ReturnType<typeof open>>, size: number): Promise<Buffer> {
+  try {
+    const buffer = Buffer.allocUnsafe(size + 1);
+    let filled = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+      if (filled === buffer.length) break;
+    }
+    return buffer.subarray(0, filled);
+  } finally {
+    await handle.close();
+  }
+}
 
 /** Where the reader sends module.wasm (rewriteBundle streams it into a new bundle). */
 export type ModuleSink = (chunk: Buffer) => void | Promise<void>;
@@ -91,8 +131,34 @@ export async function scanBundle(
 
   const policy = new BundlePolicy(where, invalid, options, moduleSink !== undefined);
   const parser = new TarParser(where, policy);
-  // The stream owns the handle from here on and closes it when it ends or is destroyed.
-  const file = handle.createReadStream({ highWaterMark: CHUNK });
+  const changed = () =>
+    new AurionError('IO_ERROR', `cannot read bundle ${path}: the file changed while it was read`);
+  let whole: Buffer | undefined;
+  if (moduleSink === undefined && fileSize <= SMALL_FILE) {
+    try {
+      whole = await readWhole(handle, fileSize);
+    } catch (e) {
+      throw ioError(path, 'read bundle', e);
+    }
+    if (whole.length !== fileSize) throw changed();
+    const inflated = await gunzipWhole(whole);
+    if (inflated !== undefined) {
+      options.onProgress?.(fileSize, fileSize);
+      parser.push(inflated.buffer);
+      // zlib stops at the end of the last gzip member and silently drops what follows; catch it here.
+      if (inflated.consumed < fileSize) {
+        throw invalid(`there is data after the end of the gzip data (at byte ${inflated.consumed})`);
+      }
+      parser.finish();
+      const digest =
+        options.hashBundle === true ? createHash('sha256').update(whole).digest('hex') : undefined;
+      return policy.contents(path, fileSize, digest);
+    }
+  }
+  // The stream owns the handle from here on and closes it when it ends or is destroyed (a small bundle that
+  // took this path streams from the bytes already read).
+  const file: Readable =
+    whole === undefined ? handle.createReadStream({ highWaterMark: CHUNK }) : Readable.from([whole]);
   const gunzip = createGunzip({ chunkSize: CHUNK });
   const bundleHash = options.hashBundle === true ? createHash('sha256') : undefined;
   let bytesRead = 0;
@@ -132,8 +198,6 @@ export async function scanBundle(
     file.destroy();
     await finished(file).catch(() => {});
   }
-  const changed = () =>
-    new AurionError('IO_ERROR', `cannot read bundle ${path}: the file changed while it was read`);
   if (fileEnded && bytesRead !== fileSize) throw changed();
   // zlib stops at the end of the last gzip member and silently drops what follows; catch it here.
   if (gunzip.bytesWritten < fileSize) {

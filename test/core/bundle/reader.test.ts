@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -726,5 +727,61 @@ describe('checkModuleDigest', () => {
     const b = await readTar(t, tar(entry('manifest.json', jsonBytes(containerManifest()))));
     checkModuleDigest(b);
     assert.equal(b.module, undefined);
+  });
+});
+
+describe('readBundle: small files (read whole, inflated in one call) and large ones (streamed) alike', () => {
+  // Bundle files up to 256 KiB take the one-call path; random module bytes keep the large one over that.
+  const small = MODULE;
+  const large = Buffer.concat([MODULE, randomBytes(400 * 1024)]);
+  const bundleOf = (module: Buffer) =>
+    gzip(tar(entry('manifest.json', jsonBytes(wasmManifest(module))), entry('module.wasm', module)));
+
+  for (const [what, module] of [
+    ['small', small],
+    ['large', large],
+  ] as const) {
+    it(`${what}: digests, bundle hash, progress and module chunks`, async (t) => {
+      const bytes = bundleOf(module);
+      assert.equal(bytes.length > 256 * 1024, what === 'large');
+      const path = await writeBundleFile(await tempDir(t), bytes);
+      const chunks: Buffer[] = [];
+      let progress: [number, number] = [0, 0];
+      const b = await readBundle(path, {
+        hashBundle: true,
+        onModuleChunk: (c) => chunks.push(Buffer.from(c)),
+        onProgress: (done, total) => {
+          progress = [done, total];
+        },
+      });
+      assert.deepEqual(b.module, { sha256: sha256Hex(module), size: module.length });
+      assert.equal(b.sha256, sha256Hex(bytes));
+      assert.deepEqual(progress, [bytes.length, bytes.length]);
+      assert.deepEqual(Buffer.concat(chunks), module);
+    });
+
+    it(`${what}: data after the gzip end, a cut and a module over the limit are BUNDLE_INVALID`, async (t) => {
+      const bytes = bundleOf(module);
+      await rejects(
+        t,
+        Buffer.concat([bytes, Buffer.from('junk')]),
+        /after the end of the gzip data/,
+        'BUNDLE_INVALID',
+        true,
+      );
+      await rejects(t, bytes.subarray(0, bytes.length - 100), /truncated/, 'BUNDLE_INVALID', true);
+      const path = await writeBundleFile(await tempDir(t), bytes);
+      const err = await expectAurionError(() => readBundle(path, { maxModuleSize: 1000 }), 'BUNDLE_INVALID');
+      assert.match(err.message, /module\.wasm is \d+ bytes, more than the limit of 1000/);
+    });
+  }
+
+  it('a small file that inflates to more than 4 MiB is streamed from the bytes already read', async (t) => {
+    const zeros = Buffer.concat([MODULE, Buffer.alloc(6 * 1024 * 1024)]);
+    const bytes = bundleOf(zeros);
+    assert.ok(bytes.length < 256 * 1024);
+    const b = await readBundle(await writeBundleFile(await tempDir(t), bytes), { hashBundle: true });
+    assert.deepEqual(b.module, { sha256: sha256Hex(zeros), size: zeros.length });
+    assert.equal(b.sha256, sha256Hex(bytes));
   });
 });
