@@ -5,10 +5,10 @@
  * before any data is read. Nothing is ever written to disk.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { createGunzip, gunzip, type ZlibOptions } from 'node:zlib';
+import { createGunzip, gunzipSync, type ZlibOptions } from 'node:zlib';
 import { AurionError, ioError } from '../../errors.js';
 import { parseManifest } from '../manifest.js';
 import type { Manifest } from '../types.js';
@@ -49,41 +49,49 @@ export interface BundleContents {
 const CHUNK = 1024 * 1024;
 
 /**
- * A bundle file up to this size is read with one call and inflated with one zlib call on the thread pool, to
- * at most SMALL_INFLATED bytes: a stream costs more in event-loop turns than such a bundle costs to inflate,
- * which is what a batch of many small bundles pays for (docs/performance.md). Anything else — a larger
- * output, any zlib error — goes through the streaming path below, from the bytes already read.
+ * A bundle file up to this size is read with one call and inflated with one zlib call, synchronously, to at
+ * most SMALL_INFLATED bytes: a stream and its thread-pool round trips cost more than such a bundle costs to
+ * read and inflate (tens of microseconds), which is what a batch of many small bundles pays for
+ * (docs/performance.md). Anything else — a larger output, any zlib error — goes through the streaming path
+ * below, from the bytes already read, so every rule and message is the streaming path's.
  */
 const SMALL_FILE = 256 * 1024;
 const SMALL_INFLATED = 4 * 1024 * 1024;
 
 /** The inflated bytes and the input consumed (where the last gzip member ends), or undefined on any error. */
-function gunzipWhole(input: Buffer): Promise<{ buffer: Buffer; consumed: number } | undefined> {
-  return new Promise((resolve) => {
+function gunzipWhole(input: Buffer): { buffer: Buffer; consumed: number } | undefined {
+  // One output chunk for the whole result where possible. The gzip trailer's ISIZE (uncompressed size mod 2^32
+  // of the last member) is a hint only, clamped.
+  const isize = input.length >= 4 ? input.readUInt32LE(input.length - 4) : 0;
+  const chunkSize = Math.min(SMALL_INFLATED, Math.max(16 * 1024, isize + 1));
+  try {
     // `info` hands back zlib's engine too, whose bytesWritten is the input it consumed.
-    gunzip(input, { info: true, maxOutputLength: SMALL_INFLATED } as ZlibOptions, (error, result) => {
-      const r = result as unknown as { buffer: Buffer; engine: { bytesWritten: number } } | undefined;
-      resolve(
-        error === null && r !== undefined ? { buffer: r.buffer, consumed: r.engine.bytesWritten } : undefined,
-      );
-    });
-  });
+    const result = gunzipSync(input, {
+      info: true,
+      maxOutputLength: SMALL_INFLATED,
+      chunkSize,
+    } as ZlibOptions);
+    const { buffer, engine } = result as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+    return { buffer, consumed: engine.bytesWritten };
+  } catch {
+    return undefined;
+  }
 }
 
-/** Reads a whole small file from an open handle (one byte more than expected, to notice growth); closes it. */
-async function readWhole(handle: Awaited<ReturnType<typeof open>>, size: number): Promise<Buffer> {
+/** Reads a whole small file (one byte more than expected, to notice growth); closes it. */
+function readWhole(fd: number, size: number): Buffer {
   try {
     const buffer = Buffer.allocUnsafe(size + 1);
     let filled = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+      const bytesRead = readSync(fd, buffer, filled, buffer.length - filled, filled);
       if (bytesRead === 0) break;
       filled += bytesRead;
       if (filled === buffer.length) break;
     }
     return buffer.subarray(0, filled);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -110,21 +118,22 @@ export async function scanBundle(
       hint: 'the bundle is damaged or was not made by aurion-plugin; rebuild it with `aurion-plugin build`',
     });
 
-  let handle: Awaited<ReturnType<typeof open>>;
+  let fd: number;
   let fileSize: number;
   try {
-    handle = await open(path, 'r');
+    // Non-blocking only so that a FIFO is refused below instead of waiting for a writer; no effect on files.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     throw ioError(path, 'read bundle', e);
   }
   try {
-    const st = await handle.stat();
+    const st = fstatSync(fd);
     if (!st.isFile()) {
       throw new AurionError('IO_ERROR', `cannot read bundle ${path}: not a regular file`);
     }
     fileSize = st.size;
   } catch (e) {
-    await handle.close();
+    closeSync(fd);
     if (e instanceof AurionError) throw e;
     throw ioError(path, 'read bundle', e);
   }
@@ -136,12 +145,12 @@ export async function scanBundle(
   let whole: Buffer | undefined;
   if (moduleSink === undefined && fileSize <= SMALL_FILE) {
     try {
-      whole = await readWhole(handle, fileSize);
+      whole = readWhole(fd, fileSize);
     } catch (e) {
       throw ioError(path, 'read bundle', e);
     }
     if (whole.length !== fileSize) throw changed();
-    const inflated = await gunzipWhole(whole);
+    const inflated = gunzipWhole(whole);
     if (inflated !== undefined) {
       options.onProgress?.(fileSize, fileSize);
       parser.push(inflated.buffer);
@@ -155,10 +164,10 @@ export async function scanBundle(
       return policy.contents(path, fileSize, digest);
     }
   }
-  // The stream owns the handle from here on and closes it when it ends or is destroyed (a small bundle that
-  // took this path streams from the bytes already read).
+  // The stream owns the file descriptor from here on and closes it when it ends or is destroyed (a small
+  // bundle that took this path streams from the bytes already read).
   const file: Readable =
-    whole === undefined ? handle.createReadStream({ highWaterMark: CHUNK }) : Readable.from([whole]);
+    whole === undefined ? createReadStream(path, { fd, highWaterMark: CHUNK }) : Readable.from([whole]);
   const gunzip = createGunzip({ chunkSize: CHUNK });
   const bundleHash = options.hashBundle === true ? createHash('sha256') : undefined;
   let bytesRead = 0;

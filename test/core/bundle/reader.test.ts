@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -698,6 +699,13 @@ describe('readBundle: files', () => {
     const dir = join(await tempDir(t), 'b.aurion');
     await mkdir(dir);
     await expectAurionError(() => readBundle(dir), 'IO_ERROR');
+  });
+
+  it('a FIFO is IO_ERROR at once, not a wait for a writer', async (t) => {
+    const fifo = join(await tempDir(t), 'f.aurion');
+    execFileSync('mkfifo', [fifo]);
+    const err = await expectAurionError(() => readBundle(fifo), 'IO_ERROR');
+    assert.match(err.message, /not a regular file/);
   });
 });
 
