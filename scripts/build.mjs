@@ -70,44 +70,32 @@ writeFileSync(
   readFileSync(join(genDir, 'validators.js')),
 );
 
-// The CLI runs from one bundled file (bin/aurion-plugin.js imports dist/src/cli/main.bundle.js): Node 20 has no
-// compile cache, and resolving and loading some fifty ES modules one by one was a third of a short command's
-// start-up. Modules that commands import with `await import()` are only evaluated when they run. openpgp stays
-// outside the bundle and is loaded by src/core/pgp.ts, itself loaded only for OpenPGP work. The library
-// (dist/src/index.js) is not bundled. Identifiers are kept, so AURION_DEBUG=1 stack traces still name the
-// functions. See docs/performance.md.
-const PGP_IMPORT = "import * as openpgp from 'openpgp';";
+// The CLI runs from one CommonJS bundle plus V8's code cache for it (src/cli/launch.ts loads both): Node 20
+// has no compile cache, and resolving, loading, parsing and compiling some fifty ES modules was most of a short
+// command's start-up (docs/performance.md). Modules that commands import with `await import()` are evaluated
+// only when they run; openpgp stays outside the bundle and is required by src/core/pgp.ts, itself loaded only
+// for OpenPGP work. The library (dist/src/index.js) is not bundled. Identifiers are kept, so AURION_DEBUG=1
+// stack traces still name the functions.
+const bundle = join(root, 'dist', 'src', 'cli', 'main.bundle.cjs');
 await require('esbuild').build({
-  entryPoints: { 'main.bundle': join(root, 'dist', 'src', 'cli', 'main.js') },
-  outdir: join(root, 'dist', 'src', 'cli'),
+  entryPoints: [join(root, 'dist', 'src', 'cli', 'main.js')],
+  outfile: bundle,
   bundle: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   external: ['openpgp'],
+  // import() of a bundled module becomes a lazy init call; of openpgp, a require() when it runs.
+  supported: { 'dynamic-import': false },
+  define: { 'import.meta.url': 'aurionBundleUrl' },
+  banner: { js: "const aurionBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',
-  // Bundled CommonJS dependencies (commander) call require() for Node's built-in modules.
-  banner: {
-    js: "import { createRequire as aurionCreateRequire } from 'node:module';\nconst require = aurionCreateRequire(import.meta.url);",
-  },
-  plugins: [
-    {
-      // In one file, an external's static import would be hoisted to the top and load openpgp at every start;
-      // as an awaited import inside pgp.js it loads when pgp.js is first imported, as it does unbundled.
-      name: 'openpgp-on-demand',
-      setup(build) {
-        build.onLoad({ filter: /[\\/]core[\\/]pgp\.js$/ }, (args) => {
-          const source = readFileSync(args.path, 'utf8');
-          if (!source.includes(PGP_IMPORT)) throw new Error(`${args.path}: expected the line ${PGP_IMPORT}`);
-          return {
-            contents: source.replace(PGP_IMPORT, "const openpgp = await import('openpgp');"),
-            loader: 'js',
-          };
-        });
-      },
-    },
-  ],
   logLevel: 'warning',
+});
+// The code cache: V8's compiled code for the bundle after a run of the main commands (scripts/train-cli.mjs).
+// A Node.js whose V8 differs rejects it and compiles the bundle as usual.
+execFileSync(process.execPath, [join(root, 'scripts', 'train-cli.mjs')], {
+  stdio: ['ignore', 'ignore', 'inherit'],
 });
