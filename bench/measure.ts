@@ -12,6 +12,8 @@ export interface Command {
   readonly argv: readonly string[];
   readonly cwd?: string;
   readonly env?: Readonly<Record<string, string>>;
+  /** Environment variables removed for this command. */
+  readonly unset?: readonly string[];
 }
 
 export interface Sample {

@@ -22,7 +22,10 @@ interface Config {
   readonly large: number;
   /** Module sizes whose verify peak RSS is measured (P2), MiB. */
   readonly rssSizes: readonly number[];
-  /** Those of them across which the peak RSS must stay flat (P2), MiB. */
+  /**
+   * Those of them across which the peak RSS must stay flat (P2), MiB. Below some tens of MiB a verify ends
+   * before V8 first collects the dead chunk buffers, so --quick checks only the bound.
+   */
   readonly flatSizes: readonly number[];
   /** The module of a "small" bundle (P3, P4), bytes. */
   readonly small: number;
@@ -49,7 +52,7 @@ const QUICK: Config = {
   name: 'quick',
   large: 16,
   rssSizes: [1, 4, 16],
-  flatSizes: [4, 16],
+  flatSizes: [],
   small: 16 * 1024,
   batch: 200,
   rounds: { large: 3, build: 3, rss: 1, startup: 7, batch: 3 },
@@ -68,6 +71,10 @@ const FLAT_MIB = 16;
 
 interface TargetResult {
   readonly id: TargetId;
+  /** Shown instead of the id; set for a variant measured for the record. */
+  readonly label?: string;
+  /** Reported, but not one of the targets the exit code reflects. */
+  readonly informational?: boolean;
   readonly target: string;
   readonly limit: number;
   readonly value?: number;
@@ -295,13 +302,13 @@ if (only.has('P1') || only.has('P2')) {
       const peaks = config.rssSizes.map((m) => rss[String(m)]!.peak_rss_mib);
       const peak = Math.max(...peaks);
       const flat = config.flatSizes.map((m) => rss[String(m)]!.peak_rss_mib);
-      const spread = round(Math.max(...flat) - Math.min(...flat));
+      const spread = flat.length < 2 ? undefined : round(Math.max(...flat) - Math.min(...flat));
       results.push({
         id: 'P2',
         target: TARGETS.P2.text,
         limit: TARGETS.P2.limit,
         value: peak,
-        pass: peak <= TARGETS.P2.limit && spread <= FLAT_MIB,
+        pass: peak <= TARGETS.P2.limit && (spread === undefined || spread <= FLAT_MIB),
         detail: {
           flat_limit_mib: FLAT_MIB,
           flat_across_module_mib: config.flatSizes,
@@ -331,10 +338,20 @@ if (only.has('P3') || only.has('P4')) {
     bundleSizes[sizeName(config.small)] = statSync(one).size;
     if (only.has('P3')) {
       log(`P3: verify ${sizeName(config.small)} vs node -e 0 x ${config.rounds.startup}`);
+      // NODE_EXTRA_CA_CERTS (set on some machines, this workplace's among them) makes every node process parse
+      // a certificate file at start-up, both sides alike; the variant without it is measured for the record.
+      const extraCa = process.env['NODE_EXTRA_CA_CERTS'] !== undefined;
+      const unset = ['NODE_EXTRA_CA_CERTS'];
       const s = alternate(
         [
           { id: 'verify', argv: verifyCmd(one), env },
           { id: 'node -e 0', argv: [NODE, '-e', '0'] },
+          ...(extraCa
+            ? [
+                { id: 'verify (no extra CA)', argv: verifyCmd(one), env, unset },
+                { id: 'node -e 0 (no extra CA)', argv: [NODE, '-e', '0'], unset },
+              ]
+            : []),
         ],
         config.rounds.startup,
         3,
@@ -346,8 +363,30 @@ if (only.has('P3') || only.has('P4')) {
         limit: TARGETS.P3.limit,
         value: round(ratio),
         pass: ratio <= TARGETS.P3.limit,
-        detail: { module_bytes: config.small, verify: s['verify'], node: s['node -e 0'] },
+        detail: {
+          module_bytes: config.small,
+          node_extra_ca_certs: extraCa,
+          verify: s['verify'],
+          node: s['node -e 0'],
+        },
       });
+      if (extraCa) {
+        const bare = s['verify (no extra CA)']!.median_ms / s['node -e 0 (no extra CA)']!.median_ms;
+        results.push({
+          id: 'P3',
+          label: 'P3*',
+          informational: true,
+          target: `${TARGETS.P3.text}, both without NODE_EXTRA_CA_CERTS (for the record)`,
+          limit: TARGETS.P3.limit,
+          value: round(bare),
+          pass: bare <= TARGETS.P3.limit,
+          detail: {
+            module_bytes: config.small,
+            verify: s['verify (no extra CA)'],
+            node: s['node -e 0 (no extra CA)'],
+          },
+        });
+      }
     }
     if (only.has('P4')) {
       // Distinct plugins (20 names), each copied to reach the batch size: verify keeps no cache between bundles.
@@ -427,7 +466,11 @@ if (only.has('P5')) {
 // ---------------------------------------------------------------------------------------------- report
 
 const order: TargetId[] = ['P1', 'P2', 'P3', 'P4', 'P5'];
-results.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
+results.sort(
+  (a, b) =>
+    order.indexOf(a.id) - order.indexOf(b.id) ||
+    Number(a.informational === true) - Number(b.informational === true),
+);
 const stamp = new Date().toISOString();
 const sha = commit();
 const report = {
@@ -461,7 +504,7 @@ const fmtMs = (s: unknown) => (s === undefined ? '-' : `${(s as Stats).median_ms
 const rows = [['target', 'measured', 'limit', 'result', 'ours (median)', 'baseline (median)', 'peak RSS']];
 for (const r of results) {
   if (r.unavailable !== undefined) {
-    rows.push([r.id, '-', String(r.limit), `n/a: ${r.unavailable}`, '', '', '']);
+    rows.push([r.label ?? r.id, '-', String(r.limit), `n/a: ${r.unavailable}`, '', '', '']);
     continue;
   }
   const d = r.detail as Record<string, Stats | undefined>;
@@ -477,11 +520,11 @@ for (const r of results) {
             : [undefined, undefined];
   const measured =
     r.id === 'P2'
-      ? `${r.value} MiB (spread ${(r.detail['spread_mib'] as number).toFixed(1)})`
+      ? `${r.value} MiB (spread ${r.detail['spread_mib'] === undefined ? 'n/a' : (r.detail['spread_mib'] as number).toFixed(1)})`
       : `${r.value!.toFixed(2)}x`;
   const limit = r.id === 'P2' ? `${r.limit} MiB, spread <= ${FLAT_MIB}` : `${r.limit}x`;
   rows.push([
-    r.id,
+    r.label ?? r.id,
     measured,
     limit,
     r.pass ? 'PASS' : 'FAIL',
@@ -497,7 +540,11 @@ process.stdout.write(`${table(rows)}\n`);
 const peerRows = [
   ['on the same ' + `${config.large} MiB module`, 'median', 'vs our verify', 'peak RSS', 'input'],
 ];
+const p1 = results.find((r) => r.id === 'P1' && r.unavailable === undefined);
 for (const [id, st] of Object.entries({
+  ...(p1 === undefined
+    ? {}
+    : { 'aurion-plugin verify': { ...(p1.detail['verify'] as Stats), ratio_to_verify: 1 } }),
   ...peers,
   ...Object.fromEntries(Object.entries(prototypes).map(([k, v]) => [`proto ${k}`, v])),
 })) {
@@ -507,7 +554,7 @@ for (const [id, st] of Object.entries({
     `${s.median_ms.toFixed(0)} ms`,
     s.ratio_to_verify === undefined ? '-' : `${s.ratio_to_verify.toFixed(2)}x`,
     `${s.peak_rss_mib.toFixed(0)} MiB`,
-    id === 'floor'
+    id === 'floor' || id === 'aurion-plugin verify'
       ? 'the bundle (gzip tar)'
       : id.startsWith('proto')
         ? 'prototype bundle (gzip tar)'
@@ -515,6 +562,19 @@ for (const [id, st] of Object.entries({
   ]);
 }
 if (peerRows.length > 1) process.stdout.write(`\n${table(peerRows)}\n`);
+const notes = [
+  'Ratios are median over median of whole processes run in alternating rounds, in this run.',
+  ...(peerRows.length > 1
+    ? ['Peers check the uncompressed module: they skip inflating, most of what our verify does.']
+    : []),
+  ...(results.some((r) => r.informational === true)
+    ? [
+        'P3* is P3 with NODE_EXTRA_CA_CERTS unset for both sides (this machine sets it, and every node process then',
+        '  parses that certificate file at start-up): for the record, not counted in the exit code.',
+      ]
+    : []),
+];
+process.stdout.write(`\n${notes.join('\n')}\n`);
 mkdirSync(RESULTS, { recursive: true });
 const file = join(RESULTS, `${stamp.slice(0, 10)}-${sha}.json`);
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
@@ -522,5 +582,5 @@ process.stdout.write(
   `\nload average at the end: ${report.machine.loadavg_at_end.join(' ')}; JSON: ${file}\n`,
 );
 if (existsSync(work) && !argv.includes('--keep')) rmSync(work, { recursive: true, force: true });
-const failed = results.some((r) => r.pass === false);
+const failed = results.some((r) => r.pass === false && r.informational !== true);
 process.exitCode = failed ? 1 : 0;

@@ -1,6 +1,6 @@
 """Alternating process runner for the benchmark (bench/measure.ts drives it).
 
-Reads a plan as JSON on stdin: {"rounds": N, "warmup": W, "commands": [{"id", "argv", "cwd"?, "env"?}]}.
+Reads a plan as JSON on stdin: {"rounds": N, "warmup": W, "commands": [{"id", "argv", "cwd"?, "env"?, "unset"?}]}.
 Each round runs every command once, as whole processes, one after another (A B A B ...; the starting command
 rotates each round so neither side always runs first). A command's wall time is measured from spawn to reap,
 its CPU time (user + system, all threads) and peak RSS come from wait4's rusage of that very child (ru_maxrss, KiB on Linux): no polling, no
@@ -20,6 +20,8 @@ devnull = os.open(os.devnull, os.O_RDWR)
 def run(cmd):
     env = dict(os.environ)
     env.update(cmd.get("env", {}))
+    for name in cmd.get("unset", []):
+        env.pop(name, None)
     cwd = cmd.get("cwd")
     old = os.getcwd()
     if cwd:
