@@ -13,6 +13,8 @@ export const EXIT_CODE_OF = {
   WASM_INVALID: 3,
   KEY_INVALID: 3,
   POLICY_INVALID: 3,
+  /** cache-key: the job configuration is not JSON that serde_json would accept (SPEC §2 lists no code for it). */
+  CONFIG_INVALID: 3,
   UNSIGNED: 1,
   SIGNATURE_INVALID: 1,
   DIGEST_MISMATCH: 1,

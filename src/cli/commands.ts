@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { register as cacheKey } from '../commands/cache-key.js';
 import { register as init } from '../commands/init.js';
 import type { Cli } from './context.js';
 
 /** Every command, in the order `--help` lists them. Each module declares its flags and a thin action. */
-export const COMMANDS: ReadonlyArray<(program: Command, cli: Cli) => void> = [init];
+export const COMMANDS: ReadonlyArray<(program: Command, cli: Cli) => void> = [init, cacheKey];

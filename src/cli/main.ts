@@ -36,7 +36,17 @@ export function buildProgram(cli: Cli): Command {
     // We print errors ourselves (one format, JSON-aware); commander still prints help text.
     .configureOutput({ outputError: () => {} });
   program.helpCommand('help [command]', 'show help for a command');
+  // Program options count only before the command name, so that a command may have a flag of the same name
+  // (`cache-key --version 1.2.0`, SPEC §7, is not `-V, --version`). The global output flags stay usable
+  // anywhere: every command accepts them too (main() reads them from argv).
+  program.enablePositionalOptions();
   for (const register of COMMANDS) register(program, cli);
+  for (const command of program.commands) {
+    const has = (flag: string) => command.options.some((o) => o.long === flag);
+    if (!has('--json')) command.option('--json', 'print exactly one JSON document on stdout');
+    if (!has('--no-color'))
+      command.option('--no-color', 'no colour in the output (also when NO_COLOR is set)');
+  }
   return program;
 }
 
@@ -71,7 +81,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   } catch (caught) {
     let err: AurionError;
     if (caught instanceof CommanderError) {
-      if (caught.code === 'commander.helpDisplayed' || caught.code === 'commander.version') return 0;
+      // `--help`, `help <command>` and `--version` end with exit code 0; help shown for a missing command, 1.
+      if (caught.exitCode === 0) return 0;
       err =
         caught.code === 'commander.help' || caught.code === 'commander.executeSubCommandAsync'
           ? new AurionError('USAGE', 'no command given', { hint: `run '${PROGRAM} --help'` })

@@ -27,8 +27,18 @@ export class JsonParseError extends Error {
 }
 
 export interface ParseOptions {
-  /** Maximum nesting of arrays and objects. serde_json's default limit allows 127 levels. */
+  /**
+   * Maximum nesting of arrays and objects. serde_json's default limit allows 127 levels: its Deserializer
+   * starts with `remaining_depth: 128` and fails when entering an array or object brings it to 0
+   * (serde_json src/de.rs, `check_recursion!`), so the 128th level is refused.
+   */
   readonly maxDepth?: number;
+  /**
+   * `reject` (the default, SPEC §4): a repeated key is an error. `keep`: every member is kept in text order,
+   * repeats included, and the caller decides — the cache key needs serde_json's "last one wins" (its `Map`
+   * is a BTreeMap and `insert` replaces), see canonical-json.ts.
+   */
+  readonly duplicateKeys?: 'reject' | 'keep';
 }
 
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
@@ -41,6 +51,7 @@ export function pointerToken(key: string): string {
 /** Parses JSON text into a tree that keeps number lexemes and key order; rejects duplicate keys. */
 export function parseJsonNode(text: string, options: ParseOptions = {}): JsonNode {
   const maxDepth = options.maxDepth ?? 127;
+  const rejectDuplicates = options.duplicateKeys !== 'keep';
   let pos = 0;
   const path: string[] = [];
   const pointer = () => (path.length === 0 ? '' : `/${path.join('/')}`);
@@ -213,7 +224,7 @@ export function parseJsonNode(text: string, options: ParseOptions = {}): JsonNod
       if (text[pos] !== '"') fail(`expected a key string but found ${describe(pos)}`);
       const keyAt = pos;
       const key = parseString();
-      if (seen.has(key)) {
+      if (rejectDuplicates && seen.has(key)) {
         path.push(pointerToken(key));
         fail(`duplicate key ${JSON.stringify(key)}`, keyAt);
       }

@@ -73,3 +73,17 @@ describe('parseJson', () => {
     assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
   });
 });
+
+describe('parseJsonNode duplicateKeys option', () => {
+  it("'keep' returns every member in text order, repeats included (the default still rejects)", () => {
+    assert.deepEqual(parseJsonNode('{"a":1,"b":2,"a":3}', { duplicateKeys: 'keep' }), {
+      kind: 'object',
+      entries: [
+        ['a', { kind: 'number', lexeme: '1' }],
+        ['b', { kind: 'number', lexeme: '2' }],
+        ['a', { kind: 'number', lexeme: '3' }],
+      ],
+    });
+    assert.throws(() => parseJsonNode('{"a":1,"a":3}', { duplicateKeys: 'reject' }), /duplicate key "a"/);
+  });
+});

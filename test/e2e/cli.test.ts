@@ -72,3 +72,11 @@ describe('init', () => {
     assert.equal(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')).name, 'my-tool');
   });
 });
+
+describe('help', () => {
+  it('`help <command>` prints that command’s help and exits 0', async () => {
+    const r = await runCli(['help', 'init']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Usage: aurion-plugin init/);
+  });
+});
