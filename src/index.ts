@@ -2,6 +2,20 @@
  * aurion-plugin as a library. The CLI commands are thin wrappers over these functions.
  */
 
+export {
+  type BundleContents,
+  type BundleSignatures,
+  type BundleSpec,
+  checkModuleDigest,
+  DEFAULT_LIMITS,
+  ENTRY,
+  parseSize,
+  type ReadBundleOptions,
+  readBundle,
+  rewriteBundle,
+  type WrittenBundle,
+  writeBundle,
+} from './core/bundle/index.js';
 export { type CacheKey, type CacheKeyInput, computeCacheKey } from './core/cachekey.js';
 export {
   type CanonicalJsonOptions,
@@ -14,6 +28,14 @@ export {
 } from './core/canonical-json.js';
 export { type InitOptions, type InitResult, initProject } from './core/init.js';
 export { type JsonNode, JsonParseError, parseJson, parseJsonNode } from './core/json.js';
+// Types only: openpgp.js is heavy, so src/core/pgp.js is loaded with `await import()` where it is needed.
+export type {
+  GeneratePgpOptions,
+  PgpKeyPair,
+  PgpPrivateKey,
+  PgpPublicKey,
+  PgpVerification,
+} from './core/pgp.js';
 export * from './core/types.js';
 export {
   checkWasm,

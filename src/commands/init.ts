@@ -18,10 +18,14 @@ export function register(program: Command, cli: Cli): void {
     .description('write a starter manifest.json and .gitignore')
     .argument('[dir]', 'project folder (created when absent)', '.')
     .option('--name <name>', 'plugin name (default: the folder name)')
-    .option('--capability <capability>', 'a capability (repeatable; default PassiveEnum)', collect)
+    .option(
+      '--capability <capability>',
+      'PassiveEnum, PortScan, VulnerabilityScan or Fuzz (repeatable; default PassiveEnum)',
+      collect,
+    )
     .option('--runtime <runtime>', 'wasm or container', 'wasm')
     .option('--description <text>', 'one-line description')
-    .option('--force', 'overwrite an existing manifest.json and .gitignore')
+    .option('--force', 'overwrite an existing manifest.json')
     .action(async (dir: string, opts: InitOptions) => {
       const result = await initProject({
         dir,
@@ -31,11 +35,23 @@ export function register(program: Command, cli: Cli): void {
         description: opts.description,
         force: opts.force === true,
       });
-      cli.out.result({ dir: result.dir, files: result.files, manifest: result.manifest }, () =>
-        [
-          ...result.files.map((f) => `${cli.out.style.green('wrote')} ${f}`),
-          `next: put your module at ${result.manifest.module?.path ?? '(container image)'} and run 'aurion-plugin build ${dir}'`,
-        ].join('\n'),
+      const { manifest } = result;
+      if (result.placeholders.includes('/container/image')) {
+        cli.out.warn(
+          `container.image in manifest.json is a placeholder (${manifest.container?.image}); replace it with ` +
+            `your image pinned by digest, NAME@sha256:<digest> ('skopeo inspect --format "{{.Digest}}" docker://IMAGE' prints it)`,
+        );
+      }
+      cli.out.result(
+        { dir: result.dir, files: result.files, manifest, placeholders: result.placeholders },
+        () =>
+          [
+            ...result.files.map((f) => `${cli.out.style.green('wrote')} ${f}`),
+            `risk class: ${manifest.risk_class} (the highest class of ${manifest.capabilities.join(', ')})`,
+            manifest.runtime === 'container'
+              ? `next: set container.image to your image pinned by digest, list the variables it needs in container.env, then run 'aurion-plugin build ${dir}'`
+              : `next: put your module at ${manifest.module?.path} and run 'aurion-plugin build ${dir}'`,
+          ].join('\n'),
       );
     });
 }

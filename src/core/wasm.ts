@@ -109,12 +109,12 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const hex = (n: number) => `0x${n.toString(16).padStart(2, '0')}`;
 const sectionName = (id: number) => `${SECTION_NAMES[id] ?? `unknown (${id})`} section`;
 
-/** How the body of the current section is handled. */
-type BodyMode =
-  | { readonly kind: 'skip' }
-  | { readonly kind: 'decode' } // buffer the whole body, decode it
-  | { readonly kind: 'count' } // buffer the leading u32 (an item count or an index), skip the rest
-  | { readonly kind: 'custom' }; // buffer the name, skip the payload
+/**
+ * How the body of the current section is handled: `decode` buffers all of it (import, memory, export);
+ * `count` buffers its leading u32 (an item count or an index) and skips the rest; `custom` buffers the name
+ * and skips the payload; `skip` only counts.
+ */
+type BodyMode = 'skip' | 'decode' | 'count' | 'custom';
 
 type Phase = 'header' | 'id' | 'size' | 'body' | 'failed' | 'finished';
 
@@ -255,7 +255,7 @@ export class WasmScanner {
   private bodyStart = 0;
   private bodySize = 0;
   private bodyDone = 0;
-  private mode: BodyMode = { kind: 'skip' };
+  private mode: BodyMode = 'skip';
   /** Bytes of the body buffered so far, and how many are wanted. */
   private parts: Uint8Array[] = [];
   private buffered = 0;
@@ -412,7 +412,8 @@ export class WasmScanner {
 
   private checkHeader(): void {
     const h = this.header;
-    if (this.headerLength < 4 || h[0] !== 0x00 || h[1] !== 0x61 || h[2] !== 0x73 || h[3] !== 0x6d) {
+    const magic = [0x00, 0x61, 0x73, 0x6d];
+    if (magic.some((m, i) => i < this.headerLength && h[i] !== m)) {
       const text = new TextDecoder().decode(h.subarray(0, this.headerLength));
       const why = /^\s*\(/.test(text)
         ? 'it looks like WebAssembly text (.wat); compile it with wat2wasm first'
@@ -483,7 +484,7 @@ export class WasmScanner {
     this.prefixHandled = false;
     this.phase = 'body';
     if (id === 0) {
-      this.mode = { kind: 'custom' };
+      this.mode = 'custom';
       this.want = Math.min(size, 5);
     } else if (id === 2 || id === 5 || id === 7) {
       if (size > MAX_DECODED_SECTION) {
@@ -492,13 +493,13 @@ export class WasmScanner {
           `the ${sectionName(id)} is ${size} bytes; aurion-plugin decodes at most ${MAX_DECODED_SECTION} bytes of it`,
         );
       }
-      this.mode = { kind: 'decode' };
+      this.mode = 'decode';
       this.want = size;
     } else if (id === 9) {
-      this.mode = { kind: 'skip' };
+      this.mode = 'skip';
       this.want = 0;
     } else {
-      this.mode = { kind: 'count' };
+      this.mode = 'count';
       this.want = Math.min(size, 5);
     }
   }
@@ -525,7 +526,7 @@ export class WasmScanner {
     const r = new Reader(this.takeBuffer(), this.bodyStart, (at, message) =>
       this.fail(at, `${what}: ${message}`),
     );
-    switch (this.mode.kind) {
+    switch (this.mode) {
       case 'custom': {
         if (this.bodySize === 0)
           this.fail(this.sectionStart, 'custom section: it is empty but must start with a name');
@@ -862,7 +863,10 @@ export function checkWasm(info: WasmInfo, manifest: Manifest, source: string): v
       message:
         `initial memory is ${pages} pages (${formatBytes(pages * WASM_PAGE_SIZE)}), more than ` +
         `limits.memory_mib allows (${memoryMib} MiB = ${limitPages} pages); lower the module's initial memory ` +
-        `(e.g. -C link-arg=--initial-memory=BYTES) or raise limits.memory_mib (at most ${DEFAULT_MEMORY_MIB})`,
+        `(e.g. -C link-arg=--initial-memory=BYTES)` +
+        (pages <= (DEFAULT_MEMORY_MIB * 1024 * 1024) / WASM_PAGE_SIZE
+          ? ` or raise limits.memory_mib (at most ${DEFAULT_MEMORY_MIB})`
+          : ''),
     });
   }
 

@@ -3,7 +3,7 @@
  * flushed, then renamed into place, so no reader ever sees a partial file. Temporary files of an interrupted
  * run (SIGINT/SIGTERM) are removed before the process ends.
  */
-import { createWriteStream, unlinkSync } from 'node:fs';
+import { createWriteStream, unlinkSync, write, writev } from 'node:fs';
 import { link, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -62,14 +62,24 @@ export async function writeStreamAtomic(
     } catch (e) {
       throw ioError(path, 'write', e);
     }
-    const out = createWriteStream('', { fd: handle.fd, autoClose: false, highWaterMark: 1 << 20 });
+    // The handle owns the descriptor. A destroyed fs stream closes its fd even with autoClose: false (as
+    // pipeline() does when `produce` fails), and handle.close() would then fail with EBADF, hiding the real
+    // error: so the stream's close is a no-op and the handle alone closes the descriptor.
+    const out = createWriteStream('', {
+      fd: handle.fd,
+      autoClose: false,
+      highWaterMark: 1 << 20,
+      fs: { write, writev, close: (_fd: number, callback: (err: null) => void) => callback(null) },
+    });
     try {
       await produce(out);
       if (!out.writableEnded) out.end();
       await finished(out);
       await handle.sync();
     } catch (e) {
+      // Wait for a write in flight to end before the handle closes the descriptor.
       out.destroy();
+      await finished(out).catch(() => {});
       throw e;
     } finally {
       await handle.close();

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { validateManifest } from '../../src/core/manifest.js';
@@ -36,6 +38,29 @@ function wat(text: string, features: Features = {}): Uint8Array {
   }
 }
 
+/**
+ * wabt's native wasm-validate (.ci/run installs it) as an oracle. Under `npm test`, PATH starts with
+ * node_modules/.bin, whose wasm-validate is the npm package's much slower JS build: skip it. Features are
+ * enabled one by one (not --enable-all) so that newer wabt releases, which know more proposals, agree too.
+ */
+const WASM_VALIDATE = (() => {
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+    if (dir.includes('node_modules')) continue;
+    if (existsSync(join(dir, 'wasm-validate'))) return join(dir, 'wasm-validate');
+  }
+  return 'wasm-validate';
+})();
+const VALIDATE_FEATURES = [
+  '--enable-threads',
+  '--enable-memory64',
+  '--enable-multi-memory',
+  '--enable-exceptions',
+  '--enable-function-references',
+];
+function wasmValidate(file: string) {
+  return spawnSync(WASM_VALIDATE, [...VALIDATE_FEATURES, file], { encoding: 'utf8' });
+}
+
 const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
 /** Unsigned LEB128, minimal. */
@@ -66,6 +91,30 @@ const FUNC_1 = sec(3, [1, 0]); // one function of type 0
 const CODE_1 = sec(10, [1, 2, 0, 0x0b]); // one body: no locals, end
 const EXPORT_RUN = sec(7, [1, ...str('run'), 0, 0]);
 const MINIMAL = [TYPE_VOID, FUNC_1, EXPORT_RUN, CODE_1];
+
+/** Valid modules no assembler writes this way (wasm-validate confirms each one below). */
+const HAND_VALID = {
+  // wabt's JS build refuses shared memories: limits flags 0x03 by hand.
+  sharedMemory: mod(sec(5, [1, 0x03, 1, 4])),
+  maxMemory32: mod(sec(5, [1, 0x01, ...leb(65536), ...leb(65536)])),
+  bigMemory64: mod(sec(5, [1, 0x04, ...leb(2 ** 40)])),
+  multiMemory: mod(
+    sec(2, [1, ...str('env'), ...str('m'), 0x02, 0x00, 1]),
+    sec(5, [2, 0x00, 2, 0x01, 0, 5]),
+    sec(7, [2, ...str('a'), 2, 1, ...str('b'), 2, 2]),
+  ),
+  // Type section size 5 written in 5 bytes, its count 1 in 2 bytes: padding within the limit is valid.
+  paddedLeb: mod([1, 0x85, 0x80, 0x80, 0x80, 0x00, 0x81, 0x00, 0x60, 0, 0], FUNC_1, EXPORT_RUN, CODE_1),
+  customAnywhere: mod(
+    sec(0, [...str(''), 1, 2, 3]),
+    TYPE_VOID,
+    sec(0, str('näme-✓')),
+    FUNC_1,
+    EXPORT_RUN,
+    CODE_1,
+    sec(0, [...str('meta'), 0, 1, 2]),
+  ),
+};
 
 // ---------------------------------------------------------------------------------------------------------
 // Chunkings: every fixture is fed whole, byte by byte, in fixed sizes and at random cut points.
@@ -231,8 +280,7 @@ describe('WasmScanner on valid modules', () => {
     assert.deepEqual(m64.memories, [
       { initialPages: 3, maximumPages: 70000, imported: false, memory64: true, shared: false },
     ]);
-    // wabt's JS build refuses shared memories, so this one is assembled by hand (limits flags 0x03).
-    const shared = scanAll(mod(sec(5, [1, 0x03, 1, 4])));
+    const shared = scanAll(HAND_VALID.sharedMemory);
     assert.deepEqual(shared.memories, [
       { initialPages: 1, maximumPages: 4, imported: false, memory64: false, shared: true },
     ]);
@@ -245,23 +293,16 @@ describe('WasmScanner on valid modules', () => {
   });
 
   it('accepts the largest 32-bit memory (65536 pages) and 64-bit limits beyond 2^32 pages', () => {
-    const max32 = mod(sec(5, [1, 0x01, ...leb(65536), ...leb(65536)]));
-    assert.deepEqual(scanAll(max32).memories, [
+    assert.deepEqual(scanAll(HAND_VALID.maxMemory32).memories, [
       { initialPages: 65536, maximumPages: 65536, imported: false, memory64: false, shared: false },
     ]);
-    const big64 = mod(sec(5, [1, 0x04, ...leb(2 ** 40)]));
-    assert.deepEqual(scanAll(big64).memories, [
+    assert.deepEqual(scanAll(HAND_VALID.bigMemory64).memories, [
       { initialPages: 2 ** 40, imported: false, memory64: true, shared: false },
     ]);
   });
 
   it('lists imported memories before defined ones (multi-memory)', () => {
-    const bytes = mod(
-      sec(2, [1, ...str('env'), ...str('m'), 0x02, 0x00, 1]),
-      sec(5, [2, 0x00, 2, 0x01, 0, 5]),
-      sec(7, [2, ...str('a'), 2, 1, ...str('b'), 2, 2]),
-    );
-    assert.deepEqual(scanAll(bytes).memories, [
+    assert.deepEqual(scanAll(HAND_VALID.multiMemory).memories, [
       { initialPages: 1, imported: true, memory64: false, shared: false },
       { initialPages: 2, imported: false, memory64: false, shared: false },
       { initialPages: 0, maximumPages: 5, imported: false, memory64: false, shared: false },
@@ -287,25 +328,14 @@ describe('WasmScanner on valid modules', () => {
   });
 
   it('accepts padded LEB128 within the length limit (as linkers write section sizes)', () => {
-    // Type section size 4 written in 5 bytes, count 1 written in 2 bytes: valid per the spec.
-    const bytes = mod([1, 0x85, 0x80, 0x80, 0x80, 0x00, 0x81, 0x00, 0x60, 0, 0], FUNC_1, EXPORT_RUN, CODE_1);
-    assert.deepEqual(scanAll(bytes).exports, [{ name: 'run', kind: 'func' }]);
+    assert.deepEqual(scanAll(HAND_VALID.paddedLeb).exports, [{ name: 'run', kind: 'func' }]);
   });
 
   it('reads custom sections anywhere, with empty and non-ASCII names', () => {
-    const bytes = mod(
-      sec(0, [...str(''), 1, 2, 3]),
-      TYPE_VOID,
-      sec(0, str('näme-✓')),
-      FUNC_1,
-      EXPORT_RUN,
-      CODE_1,
-      sec(0, [...str('name'), 0, 1, 2]),
-    );
-    assert.deepEqual(scanAll(bytes).customSections, [
+    assert.deepEqual(scanAll(HAND_VALID.customAnywhere).customSections, [
       { name: '', size: 4 },
       { name: 'näme-✓', size: 1 + Buffer.byteLength('näme-✓') },
-      { name: 'name', size: 8 },
+      { name: 'meta', size: 8 },
     ]);
   });
 
@@ -313,6 +343,16 @@ describe('WasmScanner on valid modules', () => {
     const name = 'x'.repeat(300);
     const bytes = mod(sec(0, [...str(name), 9, 9]), ...MINIMAL);
     assert.deepEqual(scanAll(bytes).customSections, [{ name, size: 2 + 300 + 2 }]);
+  });
+
+  it('wasm-validate (wabt) accepts every hand-assembled valid fixture', async (t) => {
+    const dir = await tempDir(t);
+    for (const [what, bytes] of Object.entries(HAND_VALID)) {
+      const file = join(dir, `${what}.wasm`);
+      await writeFile(file, bytes);
+      const r = wasmValidate(file);
+      assert.equal(r.status, 0, `${what}: ${r.stderr}`);
+    }
   });
 
   it('gives the same result for any chunking (property)', () => {
@@ -386,7 +426,7 @@ describe('WasmScanner on malformed modules (WASM_INVALID with the byte offset)',
     ['an empty file', new Uint8Array(0), /the file is empty/, 0],
     ['bad magic', Uint8Array.from([0x00, 0x61, 0x73, 0x6e, 1, 0, 0, 0]), /magic bytes 00 61 73 6d/, 0],
     ['WebAssembly text', Uint8Array.from(Buffer.from('(module)')), /WebAssembly text.*wat2wasm/, 0],
-    ['a truncated magic', Uint8Array.from([0x00, 0x61]), /magic bytes/, 0],
+    ['a truncated magic', Uint8Array.from([0x00, 0x61]), /ends inside its 8-byte header/, 2],
     [
       'a truncated header',
       Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 1, 0]),
@@ -655,6 +695,19 @@ describe('WasmScanner on malformed modules (WASM_INVALID with the byte offset)',
     });
   }
 
+  it('wasm-validate (wabt) rejects every one of these fixtures too', async (t) => {
+    const dir = await tempDir(t);
+    const accepted: string[] = [];
+    for (const [i, [what, bytes]] of cases.entries()) {
+      const file = join(dir, `case-${i}.wasm`);
+      await writeFile(file, bytes);
+      const r = wasmValidate(file);
+      assert.equal(r.error, undefined, `cannot run ${WASM_VALIDATE}`);
+      if (r.status === 0) accepted.push(what);
+    }
+    assert.deepEqual(accepted, []);
+  });
+
   it('refuses to buffer an import, memory or export section over the decode limit', () => {
     for (const id of [2, 5, 7]) {
       assertInvalid(
@@ -815,7 +868,7 @@ describe('checkWasm (build-time module rules)', () => {
     await refused(
       info('(module (memory 1025) (func (export "run")))'),
       manifest(),
-      /initial memory is 1025 pages \(64\.1 MiB\), more than limits\.memory_mib allows \(64 MiB = 1024 pages\)/,
+      /initial memory is 1025 pages \(64\.1 MiB\), more than limits\.memory_mib allows \(64 MiB = 1024 pages\); lower the module's initial memory \([^)]*\)$/,
     );
   });
 
@@ -823,7 +876,7 @@ describe('checkWasm (build-time module rules)', () => {
     await refused(
       info('(module (memory 17) (func (export "run")))'),
       manifest({ limits: { memory_mib: 1 } }),
-      /17 pages \(1\.1 MiB\).*1 MiB = 16 pages/,
+      /17 pages \(1\.1 MiB\).*1 MiB = 16 pages.* or raise limits\.memory_mib \(at most 64\)$/,
     );
   });
 
