@@ -189,6 +189,8 @@ export class HttpClient {
       else {
         const stream = body();
         stream.on('error', (e) => r.destroy(e));
+        // A registry may answer (401, 4xx) and close before taking the whole body: stop reading the file then.
+        r.on('close', () => stream.destroy());
         stream.pipe(r);
       }
     });

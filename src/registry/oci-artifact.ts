@@ -67,7 +67,11 @@ export function imageManifest(a: PluginArtifact): Buffer {
 }
 
 /** The bundle layer of a plugin manifest; REGISTRY_ERROR when the manifest is not an Aurion plugin. */
-export function bundleLayer(bytes: Uint8Array, where: string): { sha256: string; size: number } {
+export function bundleLayer(
+  bytes: Uint8Array,
+  where: string,
+  contentType?: string,
+): { sha256: string; size: number } {
   const notPlugin = (why: string) =>
     new AurionError('REGISTRY_ERROR', `${where} is not an Aurion plugin: ${why}`, {
       hint: 'publish plugins with aurion-plugin publish; this tag holds something else',
@@ -84,9 +88,11 @@ export function bundleLayer(bytes: Uint8Array, where: string): { sha256: string;
     throw notPlugin('its manifest is not JSON');
   }
   if (typeof m !== 'object' || m === null) throw notPlugin('its manifest is not a JSON object');
-  if (m.mediaType !== MEDIA_TYPE.imageManifest) {
+  // `mediaType` is optional in an OCI image manifest; the Content-Type it was served with then tells.
+  const mediaType = m.mediaType ?? contentType;
+  if (mediaType !== MEDIA_TYPE.imageManifest) {
     throw notPlugin(
-      `its manifest media type is ${JSON.stringify(m.mediaType)}, not ${MEDIA_TYPE.imageManifest}`,
+      `its manifest media type is ${JSON.stringify(mediaType)}, not ${MEDIA_TYPE.imageManifest}`,
     );
   }
   if (m.artifactType !== AURION_MEDIA_TYPE.artifact && m.config?.mediaType !== AURION_MEDIA_TYPE.config) {
@@ -124,7 +130,7 @@ export async function pushPlugin(
   if (existing !== undefined) {
     let layer: { sha256: string } | undefined;
     try {
-      layer = bundleLayer(existing.bytes, reference);
+      layer = bundleLayer(existing.bytes, reference, existing.mediaType);
     } catch {
       layer = undefined;
     }
@@ -178,7 +184,7 @@ export async function resolvePlugin(
     repository: repo,
     reference,
     digest: manifest.digest,
-    layer: bundleLayer(manifest.bytes, reference),
+    layer: bundleLayer(manifest.bytes, reference, manifest.mediaType),
   };
 }
 

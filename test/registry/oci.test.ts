@@ -353,6 +353,14 @@ describe('Aurion artifact manifests', () => {
     assert.deepEqual(bundleLayer(imageManifest(a), 'x'), { sha256: a.bundle.sha256, size: a.bundle.size });
     const m = JSON.parse(imageManifest(a).toString());
     assert.equal(m.artifactType, AURION_MEDIA_TYPE.artifact);
+    // mediaType is optional in the manifest itself; then the Content-Type it was served with counts.
+    const { mediaType: _, ...bare } = m;
+    const bareBytes = Buffer.from(JSON.stringify(bare));
+    assert.equal(
+      bundleLayer(bareBytes, 'x', 'application/vnd.oci.image.manifest.v1+json').sha256,
+      a.bundle.sha256,
+    );
+    assert.throws(() => bundleLayer(bareBytes, 'x', 'application/json'), /media type is "application\/json"/);
   });
 
   it('anything else is refused with the reason', () => {
