@@ -274,6 +274,7 @@ export class DirectoryRegistry {
         expected: { sha256: bundle.sha256, size: bundle.size },
         what: `${source} changed while it was being published`,
         hint: 'do not modify the bundle while publishing it; run publish again',
+        target: this.root,
         onProgress: options.onProgress,
       });
 
@@ -326,6 +327,7 @@ export class DirectoryRegistry {
     try {
       await copyToNewFile([Buffer.from(`${JSON.stringify(index, null, 2)}\n`)], tmp, {
         what: this.indexPath,
+        target: this.indexPath,
       });
       await rename(tmp, this.indexPath);
       disown(tmp);

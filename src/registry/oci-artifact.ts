@@ -199,6 +199,7 @@ export async function downloadPlugin(
   version: string,
   path: string,
   onProgress?: (done: number, total: number) => void,
+  target?: string,
 ): Promise<{ reference: string; digest: string; sha256: string; size: number }> {
   const resolved = await resolvePlugin(client, name, version);
   const res = await client.openBlob(resolved.repository, `sha256:${resolved.layer.sha256}`);
@@ -208,6 +209,7 @@ export async function downloadPlugin(
       expected: resolved.layer,
       what: `bundle of ${resolved.reference} from the registry`,
       onProgress: onProgress === undefined ? undefined : (done) => onProgress(done, total),
+      ...(target === undefined ? {} : { target }),
     });
   } catch (e) {
     res.body.destroy();

@@ -19,6 +19,8 @@ export interface CopyOptions {
   /** What to do about a mismatch (default: the stored copy is corrupted). */
   readonly hint?: string;
   readonly onProgress?: (done: number) => void;
+  /** The file the user knows (when `path` is a temporary file beside it), for I/O error messages. */
+  readonly target?: string;
 }
 
 const CORRUPTED_HINT =
@@ -54,7 +56,7 @@ export async function copyToNewFile(
   try {
     handle = await open(path, 'wx', 0o644);
   } catch (e) {
-    throw ioError(path, 'create', e);
+    throw ioError(options.target ?? path, 'write', e);
   }
   const hash = createHash('sha256');
   let size = 0;
@@ -68,12 +70,12 @@ export async function copyToNewFile(
       try {
         await handle.write(chunk);
       } catch (e) {
-        throw ioError(path, 'write', e);
+        throw ioError(options.target ?? path, 'write', e);
       }
       options.onProgress?.(size);
     }
     await handle.sync().catch((e: unknown) => {
-      throw ioError(path, 'write', e);
+      throw ioError(options.target ?? path, 'write', e);
     });
   } finally {
     await handle.close();
