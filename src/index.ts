@@ -2,6 +2,7 @@
  * aurion-plugin as a library. The CLI commands are thin wrappers over these functions.
  */
 
+export { type BuildOptions, type BuildResult, buildBundle } from './core/build.js';
 export {
   type BundleContents,
   type BundleSignatures,
@@ -26,8 +27,30 @@ export {
   parseSerdeNumber,
   type SerdeNumber,
 } from './core/canonical-json.js';
+export { publicKeyProblem, type RawPublicKey, signEd25519, verifyEd25519 } from './core/ed25519.js';
+export {
+  type Envelope,
+  envelopeSignatures,
+  manifestDigest,
+  parseEnvelope,
+  type SignedContent,
+  type SubjectKind,
+  serializeEnvelope,
+  subjectOf,
+} from './core/envelope.js';
 export { type InitOptions, type InitResult, initProject } from './core/init.js';
 export { type JsonNode, JsonParseError, parseJson, parseJsonNode } from './core/json.js';
+export {
+  type Ed25519PrivateKey,
+  type Ed25519PublicKey,
+  type GeneratedKeyPair,
+  generateEd25519KeyPair,
+  keyIdOf,
+  loadPrivateKey,
+  loadPublicKey,
+  publicKeyFromRaw,
+  publicKeyPem,
+} from './core/keys.js';
 // Types only: openpgp.js is heavy, so src/core/pgp.js is loaded with `await import()` where it is needed.
 export type {
   GeneratePgpOptions,
@@ -36,6 +59,7 @@ export type {
   PgpPublicKey,
   PgpVerification,
 } from './core/pgp.js';
+export { type SignOptions, type SignResult, signBundle } from './core/sign.js';
 export * from './core/types.js';
 export {
   checkWasm,

@@ -1,7 +1,16 @@
 import type { Command } from 'commander';
+import { register as build } from '../commands/build.js';
 import { register as cacheKey } from '../commands/cache-key.js';
 import { register as init } from '../commands/init.js';
+import { register as keygen } from '../commands/keygen.js';
+import { register as sign } from '../commands/sign.js';
 import type { Cli } from './context.js';
 
 /** Every command, in the order `--help` lists them. Each module declares its flags and a thin action. */
-export const COMMANDS: ReadonlyArray<(program: Command, cli: Cli) => void> = [init, cacheKey];
+export const COMMANDS: ReadonlyArray<(program: Command, cli: Cli) => void> = [
+  init,
+  keygen,
+  build,
+  sign,
+  cacheKey,
+];

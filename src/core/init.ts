@@ -32,7 +32,7 @@ export interface InitResult {
 }
 
 const GITIGNORE_HEADER = '# aurion-plugin: keep private keys and build output out of git';
-const GITIGNORE_PATTERNS = ['*.key', '*.pgp.key', '*.pem', '!*.pub', 'dist/'];
+const GITIGNORE_PATTERNS = ['*.key', '*.pgp.key', '*.pgp.rev', '*.pem', '!*.pub', 'dist/'];
 export const GITIGNORE = `${GITIGNORE_HEADER}\n${GITIGNORE_PATTERNS.join('\n')}\n`;
 
 /** A digest no image has: obviously a placeholder, yet it passes the schema so the file is valid. */

@@ -4,6 +4,7 @@
  */
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Issue } from '../errors.js';
+import { pointerToken } from './json.js';
 
 function describeError(e: ErrorObject): Issue | undefined {
   const parent = e.parentSchema as { description?: string } | undefined;
@@ -14,10 +15,10 @@ function describeError(e: ErrorObject): Issue | undefined {
     case 'if':
       return undefined; // the failing "then" branch reports the real problem
     case 'required':
-      return { at: `${at}/${String(p['missingProperty'])}`, message: 'is required' };
+      return { at: `${at}/${pointerToken(String(p['missingProperty']))}`, message: 'is required' };
     case 'additionalProperties':
       return {
-        at: `${at}/${String(p['additionalProperty'])}`,
+        at: `${at}/${pointerToken(String(p['additionalProperty']))}`,
         message: `is not a known property${at === '' ? ' (extension keys must start with "x-")' : ''}`,
       };
     case 'not':

@@ -325,7 +325,7 @@ export class WasmScanner {
         case 'body': {
           if (this.buffered < this.want) {
             const n = Math.min(this.want - this.buffered, chunk.length - i);
-            this.parts.push(chunk.slice(i, i + n));
+            this.parts.push(new Uint8Array(chunk.subarray(i, i + n))); // a copy: Buffer#slice would be a view
             this.buffered += n;
             this.peak = Math.max(this.peak, this.buffered);
             this.bodyDone += n;

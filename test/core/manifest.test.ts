@@ -733,3 +733,28 @@ describe('the in-bundle form (inBundle: true)', () => {
     );
   });
 });
+
+describe('schema issue pointers', () => {
+  it('escape "/" and "~" in unknown property names (RFC 6901)', () => {
+    try {
+      validateManifest(
+        {
+          schema_version: 1,
+          name: 'dns-enum',
+          version: '1.0.0',
+          capabilities: ['PassiveEnum'],
+          risk_class: 'Low',
+          runtime: 'wasm',
+          module: { path: 'm.wasm' },
+          'a/b~c': 1,
+        },
+        { source: 'm.json' },
+      );
+      assert.fail('expected MANIFEST_INVALID');
+    } catch (e) {
+      assert.ok(e instanceof AurionError);
+      assert.equal(e.code, 'MANIFEST_INVALID');
+      assert.match(e.message, /\/a~1b~0c /);
+    }
+  });
+});

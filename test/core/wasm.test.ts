@@ -371,20 +371,25 @@ describe('WasmScanner on valid modules', () => {
     );
   });
 
-  it('copies what it keeps: the caller may reuse its chunk buffer', () => {
-    const bytes = mod(TYPE_VOID, sec(2, [1, ...str('wasi_snapshot_preview1'), ...str('fd_write'), 0, 0]));
-    const scanner = new WasmScanner();
-    const reused = new Uint8Array(5);
-    for (let i = 0; i < bytes.length; i += 5) {
-      const part = bytes.subarray(i, i + 5);
-      reused.set(part);
-      scanner.push(reused.subarray(0, part.length));
-      reused.fill(0xff); // garbage the scanner must not see
-    }
-    assert.deepEqual(scanner.finish().imports, [
-      { module: 'wasi_snapshot_preview1', name: 'fd_write', kind: 'func' },
-    ]);
-  });
+  for (const [kind, make] of [
+    ['Uint8Array', (n: number) => new Uint8Array(n)],
+    ['Buffer', (n: number) => Buffer.alloc(n)], // Buffer#slice is a view, not a copy
+  ] as const) {
+    it(`copies what it keeps: the caller may reuse its chunk buffer (${kind})`, () => {
+      const bytes = mod(TYPE_VOID, sec(2, [1, ...str('wasi_snapshot_preview1'), ...str('fd_write'), 0, 0]));
+      const scanner = new WasmScanner();
+      const reused = make(5);
+      for (let i = 0; i < bytes.length; i += 5) {
+        const part = bytes.subarray(i, i + 5);
+        reused.set(part);
+        scanner.push(reused.subarray(0, part.length));
+        reused.fill(0xff); // garbage the scanner must not see
+      }
+      assert.deepEqual(scanner.finish().imports, [
+        { module: 'wasi_snapshot_preview1', name: 'fd_write', kind: 'func' },
+      ]);
+    });
+  }
 
   it('skips an 8 MiB custom section fed in 1 MiB chunks without buffering it', () => {
     const payload = 8 * 1024 * 1024;

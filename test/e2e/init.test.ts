@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { parseManifest } from '../../src/core/manifest.js';
 import { assertCliError, runCli, tempDir } from '../helpers.js';
 
@@ -139,8 +141,33 @@ describe('init: .gitignore', () => {
     const dir = join(await tempDir(t), 'g-tool');
     assert.equal((await runCli(['init', dir, '--json'])).code, 0);
     const gitignore = await readFile(join(dir, '.gitignore'), 'utf8');
-    for (const line of ['*.key', '*.pgp.key', '*.pem', 'dist/'])
+    for (const line of ['*.key', '*.pgp.key', '*.pgp.rev', '*.pem', 'dist/'])
       assert.ok(gitignore.split('\n').includes(line), line);
+  });
+
+  it('makes git ignore the keys keygen writes, but not the public ones', async (t) => {
+    const dir = join(await tempDir(t), 'g-tool');
+    assert.equal((await runCli(['init', dir])).code, 0);
+    await promisify(execFile)('git', ['init', '-q', dir]);
+    assert.equal((await runCli(['keygen', '--out', join(dir, 'ed')])).code, 0);
+    assert.equal(
+      (await runCli(['keygen', '--type', 'pgp', '--user-id', 'T <t@example.org>', '--out', join(dir, 'op')]))
+        .code,
+      0,
+    );
+    const { stdout } = await promisify(execFile)('git', [
+      '-C',
+      dir,
+      'status',
+      '--porcelain',
+      '--untracked-files=all',
+    ]);
+    const untracked = stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.slice(3))
+      .sort();
+    assert.deepEqual(untracked, ['.gitignore', 'ed.pub', 'manifest.json', 'op.pgp.pub']);
   });
 
   it("adds only missing lines to an existing .gitignore and keeps the author's lines", async (t) => {
@@ -159,7 +186,7 @@ describe('init: .gitignore', () => {
   it('leaves a .gitignore that has every line alone', async (t) => {
     const dir = join(await tempDir(t), 'g-tool');
     await mkdir(dir);
-    const mine = 'build/\n*.key\n*.pgp.key\n*.pem\n!*.pub\ndist/\n';
+    const mine = 'build/\n*.key\n*.pgp.key\n*.pgp.rev\n*.pem\n!*.pub\ndist/\n';
     await writeFile(join(dir, '.gitignore'), mine);
     const r = await runCli(['init', dir, '--json']);
     assert.equal(r.code, 0, r.stderr);

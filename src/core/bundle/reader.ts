@@ -98,6 +98,7 @@ export async function scanBundle(
   let bytesRead = 0;
   let firstBytes: Buffer | undefined;
   let readError: unknown;
+  let fileEnded = false;
   // A second 'data' listener sees the same chunks pipe() hands to gunzip: counting and hashing for free.
   file.on('data', (chunk) => {
     const bytes = chunk as Buffer;
@@ -125,18 +126,20 @@ export async function scanBundle(
     if (readError !== undefined) throw ioError(path, 'read bundle', readError);
     throw gzipError(e, invalid, bytesRead, firstBytes);
   } finally {
+    fileEnded = file.readableEnded;
     file.unpipe(gunzip);
     gunzip.destroy();
     file.destroy();
     await finished(file).catch(() => {});
   }
+  const changed = () =>
+    new AurionError('IO_ERROR', `cannot read bundle ${path}: the file changed while it was read`);
+  if (fileEnded && bytesRead !== fileSize) throw changed();
   // zlib stops at the end of the last gzip member and silently drops what follows; catch it here.
   if (gunzip.bytesWritten < fileSize) {
     throw invalid(`there is data after the end of the gzip data (at byte ${gunzip.bytesWritten})`);
   }
-  if (bytesRead !== fileSize || gunzip.bytesWritten !== fileSize) {
-    throw new AurionError('IO_ERROR', `cannot read bundle ${path}: the file changed while it was read`);
-  }
+  if (gunzip.bytesWritten !== fileSize) throw changed();
   parser.finish();
   return policy.contents(path, fileSize, bundleHash?.digest('hex'));
 }

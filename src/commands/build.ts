@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import type { Cli } from '../cli/context.js';
+import type { Progress } from '../cli/output.js';
+import { buildBundle } from '../core/build.js';
+import { USTAR_MAX_NUMBER } from '../core/bundle/format.js';
+import { parseSize } from '../core/bundle/index.js';
+import { AurionError } from '../errors.js';
+
+interface BuildFlags {
+  readonly output?: string;
+  readonly maxModuleSize?: string;
+}
+
+/** SOURCE_DATE_EPOCH (reproducible-builds.org): whole seconds since 1970; unset or empty means 0. */
+export function parseSourceDateEpoch(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const seconds = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(seconds) || seconds > USTAR_MAX_NUMBER) {
+    throw new AurionError(
+      'USAGE',
+      `invalid SOURCE_DATE_EPOCH '${value}': expected whole seconds since 1970`,
+      {
+        hint: 'set it to a number such as $(git log -1 --format=%ct), or unset it',
+      },
+    );
+  }
+  return seconds;
+}
+
+export function register(program: Command, cli: Cli): void {
+  program
+    .command('build')
+    .description('validate manifest.json and the module, write the reproducible bundle')
+    .argument('[dir]', "the plugin's folder, holding manifest.json", '.')
+    .option('-o, --output <file>', 'bundle path (default: DIR/dist/<name>-<version>.aurion)')
+    .option(
+      '--max-module-size <size>',
+      'largest module: bytes, or with a KiB/MiB/GiB suffix (default 512MiB)',
+    )
+    .action(async (dir: string, flags: BuildFlags) => {
+      const maxModuleSize = flags.maxModuleSize === undefined ? undefined : parseSize(flags.maxModuleSize);
+      const sourceDateEpoch = parseSourceDateEpoch(cli.env['SOURCE_DATE_EPOCH']);
+      let progress: Progress | undefined;
+      let started = false;
+      try {
+        const result = await buildBundle({
+          dir,
+          output: flags.output,
+          sourceDateEpoch,
+          maxModuleSize,
+          onProgress: (done, total) => {
+            if (!started) progress = cli.out.progress('building', total);
+            started = true;
+            progress?.update(done);
+          },
+        });
+        progress?.end();
+        progress = undefined;
+        cli.out.result({ bundle: result.bundle, sha256: result.sha256 }, () =>
+          [`${cli.out.style.green('built')} ${result.bundle}`, `sha256 ${result.sha256}`].join('\n'),
+        );
+      } finally {
+        progress?.end();
+      }
+    });
+}
