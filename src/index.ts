@@ -39,6 +39,16 @@ export {
   subjectOf,
 } from './core/envelope.js';
 export { type InitOptions, type InitResult, initProject } from './core/init.js';
+export {
+  type InspectOptions,
+  type InspectReport,
+  inspectBundle,
+  inspectContents,
+  type PluginInfoJson,
+  pluginInfoJson,
+  type RegisterRequestJson,
+  registerRequestJson,
+} from './core/inspect.js';
 export { type JsonNode, JsonParseError, parseJson, parseJsonNode } from './core/json.js';
 export {
   type Ed25519PrivateKey,
@@ -51,6 +61,7 @@ export {
   publicKeyFromRaw,
   publicKeyPem,
 } from './core/keys.js';
+export { type ManifestContext, parseManifest, validateManifest } from './core/manifest.js';
 // Types only: openpgp.js is heavy, so src/core/pgp.js is loaded with `await import()` where it is needed.
 export type {
   GeneratePgpOptions,
@@ -59,8 +70,35 @@ export type {
   PgpPublicKey,
   PgpVerification,
 } from './core/pgp.js';
+export {
+  effectiveRiskClass,
+  evaluateRules,
+  globMatch,
+  isRevoked,
+  mergeTrust,
+  type PolicyContext,
+  parseTrustPolicy,
+  type TrustedKey,
+  type TrustedPgpKey,
+  type TrustPolicy,
+  type TrustRules,
+  trustedKeyFromPem,
+  trustedPgpKeysFromArmored,
+} from './core/policy.js';
 export { type SignOptions, type SignResult, signBundle } from './core/sign.js';
 export * from './core/types.js';
+export {
+  exitCodeOf,
+  type PluginSummary,
+  type SignatureVerdict,
+  type Signer,
+  type VerifyError,
+  type VerifyOptions,
+  type VerifyResult,
+  verifyBundle,
+  verifyBundles,
+  verifyContents,
+} from './core/verify.js';
 export {
   checkWasm,
   DEFAULT_MEMORY_MIB,
@@ -78,3 +116,11 @@ export {
   type WasmScannerOptions,
 } from './core/wasm.js';
 export { AurionError, type ErrorCode, EXIT_CODE_OF, type Issue, isAurionError } from './errors.js';
+export { loadTrust, loadTrustPolicyFile, type TrustSources } from './io/trust.js';
+export {
+  generatePgpKeyPair,
+  loadPgpPrivateKey,
+  loadPgpPublicKeys,
+  signDetached,
+  verifyDetached,
+} from './pgp-lazy.js';

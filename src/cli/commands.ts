@@ -2,8 +2,10 @@ import type { Command } from 'commander';
 import { register as build } from '../commands/build.js';
 import { register as cacheKey } from '../commands/cache-key.js';
 import { register as init } from '../commands/init.js';
+import { register as inspect } from '../commands/inspect.js';
 import { register as keygen } from '../commands/keygen.js';
 import { register as sign } from '../commands/sign.js';
+import { register as verify } from '../commands/verify.js';
 import type { Cli } from './context.js';
 
 /** Every command, in the order `--help` lists them. Each module declares its flags and a thin action. */
@@ -12,5 +14,7 @@ export const COMMANDS: ReadonlyArray<(program: Command, cli: Cli) => void> = [
   keygen,
   build,
   sign,
+  verify,
+  inspect,
   cacheKey,
 ];

@@ -9,7 +9,7 @@ import { readSmallFile } from '../io/files.js';
 import { resolvePassphrase } from './keygen.js';
 
 interface SignFlags {
-  readonly out?: string;
+  readonly output?: string;
   readonly key?: string;
   readonly pgpKey?: string;
   readonly passphraseFile?: string;
@@ -37,7 +37,7 @@ export function register(program: Command, cli: Cli): void {
       'sign a bundle: signature.ed25519 (Ed25519) and/or signature.asc (OpenPGP, container bundles)',
     )
     .argument('<bundle>', 'the bundle to sign (rewritten in place, atomically, unless -o is given)')
-    .option('-o, --out <file>', 'write the signed bundle to FILE instead')
+    .option('-o, --output <file>', 'write the signed bundle to FILE instead')
     .option('--key <file>', 'Ed25519 private key, PKCS#8 PEM (default: the PEM text in AURION_SIGNING_KEY)')
     .option(
       '--pgp-key <file>',
@@ -71,7 +71,7 @@ export function register(program: Command, cli: Cli): void {
         result = await signBundle(path, {
           ...(key === undefined ? {} : { key }),
           ...(pgpKey === undefined ? {} : { pgpKey }),
-          ...(flags.out === undefined ? {} : { out: flags.out }),
+          ...(flags.output === undefined ? {} : { out: flags.output }),
           ...(maxModuleSize === undefined ? {} : { maxModuleSize }),
           force: flags.force === true,
           onProgress: (done, total) => {

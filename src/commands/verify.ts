@@ -1,0 +1,93 @@
+import { stat } from 'node:fs/promises';
+import type { Command } from 'commander';
+import type { Cli } from '../cli/context.js';
+import type { Output } from '../cli/output.js';
+import { addTrustOptions, type TrustFlags, trustSources } from '../cli/trust-options.js';
+import { parseSize } from '../core/bundle/index.js';
+import { exitCodeOf, type Signer, type VerifyResult, verifyBundles } from '../core/verify.js';
+import { AurionError } from '../errors.js';
+import { loadTrust } from '../io/trust.js';
+
+interface VerifyFlags extends TrustFlags {
+  readonly maxModuleSize?: string;
+}
+
+export function signerText(signer: Signer): string {
+  const id =
+    signer.algorithm === 'ed25519' ? `ed25519 key ${signer.key_id}` : `OpenPGP key ${signer.fingerprint}`;
+  return signer.name === undefined ? id : `${id} (${signer.name})`;
+}
+
+/** One line per bundle, then its problems indented; a bundle with two signatures lists each verdict. */
+export function verifyText(out: Output, r: VerifyResult): string {
+  const { style } = out;
+  const what = r.plugin === null ? '' : `${r.plugin.name}@${r.plugin.version} `;
+  if (r.ok) {
+    const risk = r.plugin!.effective_risk_class;
+    const override = risk === r.plugin!.risk_class ? '' : ` (override of ${r.plugin!.risk_class})`;
+    return `${style.green('✓')} ${what}${r.bundle} — signed by ${signerText(r.signer!)}, risk ${risk}${override}`;
+  }
+  const lines = [`${style.red('✗')} ${what}${r.bundle}`];
+  for (const e of r.errors) lines.push(`    ${style.red(e.code)} ${e.message}`);
+  return lines.join('\n');
+}
+
+export function register(program: Command, cli: Cli): void {
+  addTrustOptions(
+    program
+      .command('verify')
+      .description('verify bundles: structure, digests, signatures and the trust policy')
+      .argument('<bundles...>', 'bundle files (.aurion)'),
+  )
+    .option('--max-module-size <size>', 'largest module.wasm accepted (bytes, or KiB/MiB/GiB)', '512MiB')
+    .action(async (bundles: string[], flags: VerifyFlags) => {
+      const maxModuleSize = parseSize(flags.maxModuleSize ?? '512MiB');
+      const trust = await loadTrust(trustSources(flags));
+      if (trust === undefined) {
+        throw new AurionError('USAGE', 'no trust material: nothing can verify without a trusted key', {
+          hint: 'give --trusted-key FILE, --pgp-keyring FILE or --trust-policy FILE',
+        });
+      }
+      // Progress over all bundles together (shown only on a TTY, never with --json, for a few MiB or more).
+      const sizes = await Promise.all(
+        bundles.map((b) =>
+          stat(b).then(
+            (s) => s.size,
+            () => 0,
+          ),
+        ),
+      );
+      const progress = cli.out.progress(
+        'verifying',
+        sizes.reduce((a, b) => a + b, 0),
+      );
+      const read = new Array<number>(bundles.length).fill(0);
+      let total = 0;
+      const results = await verifyBundles(bundles, trust, {
+        maxModuleSize,
+        ...(progress === undefined
+          ? {}
+          : {
+              onProgress: (i: number, bytesRead: number) => {
+                total += bytesRead - read[i]!;
+                read[i] = bytesRead;
+                progress.update(total);
+              },
+            }),
+      });
+      progress?.end();
+      cli.exitCode = exitCodeOf(results);
+      const ok = cli.exitCode === 0;
+      if (cli.out.json) {
+        cli.out.printJson({ ok, results });
+        return;
+      }
+      for (const r of results) cli.out.line(verifyText(cli.out, r));
+      if (results.length > 1) {
+        const failed = results.filter((r) => !r.ok).length;
+        cli.out.line(
+          ok ? `all ${results.length} bundles verified` : `${failed} of ${results.length} bundles failed`,
+        );
+      }
+    });
+}

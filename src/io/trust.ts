@@ -1,0 +1,64 @@
+/**
+ * Trust material from disk: the trust flags (`--trust-policy`, `--trusted-key`, `--pgp-keyring`) become one
+ * TrustPolicy. This is the I/O edge of src/core/policy.ts, which stays pure. Loaded once per command, so a
+ * batch of bundles never re-reads or re-parses keys.
+ */
+import { dirname, isAbsolute, resolve } from 'node:path';
+import {
+  mergeTrust,
+  parseTrustPolicy,
+  type TrustPolicy,
+  trustedKeyFromPem,
+  trustedPgpKeysFromArmored,
+} from '../core/policy.js';
+import { readSmallFile } from './files.js';
+
+export interface TrustSources {
+  readonly trustPolicy?: string | undefined;
+  readonly trustedKeys?: readonly string[] | undefined;
+  readonly pgpKeyrings?: readonly string[] | undefined;
+}
+
+const KEY_FILE_LIMIT = 1024 * 1024;
+
+/** True when any trust flag was given. */
+export function hasTrustSources(sources: TrustSources): boolean {
+  return (
+    sources.trustPolicy !== undefined ||
+    (sources.trustedKeys ?? []).length > 0 ||
+    (sources.pgpKeyrings ?? []).length > 0
+  );
+}
+
+/** Reads and parses a trust policy file; its `public_key_file` paths are relative to the policy's folder. */
+export async function loadTrustPolicyFile(path: string): Promise<TrustPolicy> {
+  const bytes = await readSmallFile(path, 'trust policy', KEY_FILE_LIMIT);
+  const base = dirname(resolve(path));
+  return parseTrustPolicy(bytes, {
+    source: path,
+    readKeyFile: (file) =>
+      readSmallFile(isAbsolute(file) ? file : resolve(base, file), 'public key', KEY_FILE_LIMIT),
+  });
+}
+
+/**
+ * Builds the trust material of one command from its flags: the policy first (its entries win for a key that
+ * is also given as a shorthand), then every `--trusted-key`, then every `--pgp-keyring`. Returns undefined when
+ * no flag was given; the command decides whether that is an error.
+ */
+export async function loadTrust(sources: TrustSources): Promise<TrustPolicy | undefined> {
+  if (!hasTrustSources(sources)) return undefined;
+  const parts: TrustPolicy[] = [];
+  if (sources.trustPolicy !== undefined) parts.push(await loadTrustPolicyFile(sources.trustPolicy));
+  const keys = [];
+  for (const file of sources.trustedKeys ?? []) {
+    keys.push(trustedKeyFromPem(await readSmallFile(file, 'trusted key', KEY_FILE_LIMIT), file));
+  }
+  const pgpKeys = [];
+  for (const file of sources.pgpKeyrings ?? []) {
+    const armored = (await readSmallFile(file, 'OpenPGP keyring', KEY_FILE_LIMIT)).toString('utf8');
+    pgpKeys.push(...(await trustedPgpKeysFromArmored(armored, file)));
+  }
+  parts.push({ keys, pgpKeys, revoked: new Set(), riskClassOverrides: new Map() });
+  return mergeTrust(parts);
+}
