@@ -107,14 +107,11 @@ export class HttpClient {
         await sleep(this.delay(attempt, undefined));
       }
     }
-    const reason = (lastError as Error).message;
+    const { reason, hint } = explainConnectionError(lastError);
     throw new AurionError(
       'REGISTRY_ERROR',
       `cannot reach ${req.url.host}: ${reason} (${req.method} ${req.url.pathname})`,
-      {
-        hint: 'check the registry address, your network and proxy settings',
-        cause: lastError,
-      },
+      { hint, cause: lastError },
     );
   }
 
@@ -268,4 +265,35 @@ export function describeRefusal(body: Buffer): string | undefined {
   }
   const printable = text.replace(/[^\x20-\x7e]+/g, ' ');
   return printable.length > 200 ? `${printable.slice(0, 200)}…` : printable;
+}
+
+const CERTIFICATE_ERRORS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** A connection failure in words, with what to do about it. */
+export function explainConnectionError(e: unknown): { reason: string; hint: string } {
+  const errno = (e as NodeJS.ErrnoException).code ?? '';
+  const message = (e as Error).message;
+  if (errno === 'EPROTO' && /wrong version number/.test(message)) {
+    return {
+      reason: 'the server does not speak HTTPS (TLS: wrong version number)',
+      hint: 'for a plain-HTTP registry on a network you trust, add --plain-http',
+    };
+  }
+  if (CERTIFICATE_ERRORS.has(errno)) {
+    return {
+      reason: `its TLS certificate is not trusted (${errno}: ${message})`,
+      hint: 'for a private CA, point NODE_EXTRA_CA_CERTS at its certificate (PEM)',
+    };
+  }
+  if (errno === 'ENOTFOUND') {
+    return { reason: `no such host (${message})`, hint: 'check the host name in --registry' };
+  }
+  return { reason: message, hint: 'check the registry address, your network and proxy settings' };
 }

@@ -447,6 +447,27 @@ describe('publish and pull: directory registry (end to end)', () => {
     assert.equal(JSON.parse(json.replace(/\r/g, '')).ok, true);
   });
 
+  it('a corrupted index.json is REGISTRY_ERROR (exit 4) for publish and pull, and is left alone', async (t) => {
+    const { dir, aliceKey, bundle, registry } = await setup(t);
+    await mkdir(registry);
+    await writeFile(join(registry, 'index.json'), '{"schema_version": 1, "plugins": ');
+    const p = await runCli([
+      'publish',
+      await bundle(),
+      '--registry',
+      registry,
+      '--trusted-key',
+      aliceKey,
+      '--json',
+    ]);
+    assertCliError(p, 4, 'REGISTRY_ERROR');
+    assert.match(p.json.error.message, /index\.json is not valid JSON/);
+    const q = await runCli(['pull', 'dns-enum@1.2.0', '--registry', registry, '--json'], { cwd: dir });
+    assertCliError(q, 4, 'REGISTRY_ERROR');
+    assert.equal(await readFile(join(registry, 'index.json'), 'utf8'), '{"schema_version": 1, "plugins": ');
+    assert.deepEqual((await readdir(registry)).sort(), ['index.json']);
+  });
+
   it('8 concurrent publish processes of different versions lose nothing', async (t) => {
     const { aliceKey, bundle, registry } = await setup(t);
     const paths = await Promise.all(Array.from({ length: 8 }, (_, i) => bundle(`1.0.${i}`)));

@@ -221,6 +221,64 @@ describe('publish and pull: OCI registry (end to end)', () => {
     assert.match(r.json.error.message, /repository is read-only \(DENIED\)/);
   });
 
+  it('HTTPS unless loopback or --plain-http: 0.0.0.0 reaches this host but is not loopback', async (t) => {
+    const fake = await startFakeRegistry(t);
+    const { aliceKey, bundle } = await setup(t);
+    const url = `oci://0.0.0.0:${fake.port}/ns`;
+    const path = await bundle();
+    const tls = await runCli(['publish', path, '--registry', url, '--trusted-key', aliceKey, '--json']);
+    assertCliError(tls, 4, 'REGISTRY_ERROR');
+    assert.match(tls.json.error.message, /does not speak HTTPS/);
+    assert.match(tls.stderr, /hint: .*--plain-http/);
+    const plain = await runCli([
+      'publish',
+      path,
+      '--registry',
+      url,
+      '--plain-http',
+      '--trusted-key',
+      aliceKey,
+      '--json',
+    ]);
+    assert.equal(plain.code, 0, plain.stderr);
+  });
+
+  it('an unreachable registry is REGISTRY_ERROR (exit 4) after the retries', async (t) => {
+    const { freePort } = await import('../registry/reference-registry.js');
+    const { dir } = await setup(t);
+    const r = await runCli(
+      ['pull', 'dns-enum@1.2.0', '--registry', `oci://127.0.0.1:${await freePort()}/ns`, '--json'],
+      {
+        cwd: dir,
+      },
+    );
+    assertCliError(r, 4, 'REGISTRY_ERROR');
+    assert.match(r.json.error.message, /cannot reach 127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+  });
+
+  it('a manifest that does not match the digest the registry claims: DIGEST_MISMATCH (exit 1)', async (t) => {
+    const fake = await startFakeRegistry(t, { lieAboutManifestDigest: true });
+    const { dir, aliceKey, bundle } = await setup(t);
+    const url = fake.url('ns');
+    assert.equal(
+      (await runCli(['publish', await bundle(), '--registry', url, '--trusted-key', aliceKey])).code,
+      0,
+    );
+    const r = await runCli(['pull', 'dns-enum@1.2.0', '--registry', url, '--json'], { cwd: dir });
+    assertCliError(r, 1, 'DIGEST_MISMATCH');
+  });
+
+  it('a user name without a password is USAGE (exit 2) once the registry asks for credentials', async (t) => {
+    const fake = await startFakeRegistry(t, { bearer: { users: { ci: 'x' } } });
+    const { dir } = await setup(t);
+    const r = await runCli(['pull', 'dns-enum@1.2.0', '--registry', fake.url('ns'), '--json'], {
+      cwd: dir,
+      env: { AURION_REGISTRY_USERNAME: 'ci', AURION_REGISTRY_PASSWORD: undefined },
+    });
+    assertCliError(r, 2, 'USAGE');
+    assert.match(r.json.error.message, /AURION_REGISTRY_PASSWORD/);
+  });
+
   it('malformed oci:// references are USAGE (exit 2)', async (t) => {
     const { aliceKey, bundle } = await setup(t);
     const r = await runCli([

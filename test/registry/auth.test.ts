@@ -9,7 +9,7 @@ import {
   normalizeAuthKey,
   parseChallenges,
 } from '../../src/registry/auth.js';
-import { describeRefusal } from '../../src/registry/http.js';
+import { describeRefusal, explainConnectionError } from '../../src/registry/http.js';
 import { expectAurionError, tempDir } from '../helpers.js';
 
 describe('WWW-Authenticate challenges', () => {
@@ -114,5 +114,26 @@ describe('registry refusals', () => {
     );
     assert.equal(describeRefusal(Buffer.from('<html>Bad gateway</html>\n')), '<html>Bad gateway</html>');
     assert.equal(describeRefusal(Buffer.alloc(0)), undefined);
+  });
+});
+
+describe('connection failures', () => {
+  const err = (code: string, message: string) => Object.assign(new Error(message), { code });
+  it('say what to do about plain HTTP, untrusted certificates and unknown hosts', () => {
+    assert.match(
+      explainConnectionError(err('EPROTO', 'ssl3_get_record:wrong version number')).hint,
+      /--plain-http/,
+    );
+    const cert = explainConnectionError(err('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in chain'));
+    assert.match(cert.reason, /not trusted/);
+    assert.match(cert.hint, /NODE_EXTRA_CA_CERTS/);
+    assert.match(
+      explainConnectionError(err('ENOTFOUND', 'getaddrinfo ENOTFOUND nope.example')).reason,
+      /no such host/,
+    );
+    assert.equal(
+      explainConnectionError(err('ECONNREFUSED', 'connect ECONNREFUSED')).reason,
+      'connect ECONNREFUSED',
+    );
   });
 });
