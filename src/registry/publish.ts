@@ -13,7 +13,7 @@
  */
 import { rename, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { readBundle } from '../core/bundle/index.js';
+import { type BundleContents, readBundle } from '../core/bundle/index.js';
 import type { TrustPolicy } from '../core/policy.js';
 import { type VerifyResult, verifyBundle, verifyContents } from '../core/verify.js';
 import { AurionError, EXIT_CODE_OF, ioError } from '../errors.js';
@@ -101,6 +101,7 @@ export async function publishBundle(bundlePath: string, options: RegistryOptions
       ? {}
       : { onProgress: (done: number, total: number) => options.onProgress?.('verify', done, total) }),
   });
+  if (sources.length === 0) throw noTrust(ref, bundle);
   let signer: VerifyResult['signer'] = null;
   for (const source of sources) {
     const result = await verifyContents(bundle, source.policy, { now });
@@ -251,15 +252,29 @@ async function trustSourcesFor(ref: RegistryRef, flags: TrustPolicy | undefined)
     }
   }
   if (flags !== undefined) sources.push({ label: 'the trust flags', policy: flags });
-  if (sources.length === 0) {
-    throw new AurionError('USAGE', 'no trust material: publish verifies every bundle before storing it', {
-      hint:
-        ref.kind === 'directory'
-          ? 'give --trusted-key FILE, --pgp-keyring FILE or --trust-policy FILE, or put a trust-policy.json in the registry folder'
-          : 'give --trusted-key FILE, --pgp-keyring FILE or --trust-policy FILE',
-    });
-  }
   return sources;
+}
+
+/**
+ * Publish without any trust material cannot verify. The bundle is read first all the same, so that a malformed
+ * (3) or unsigned (1) bundle is reported as what it is, before the missing trust (usage, 2).
+ */
+function noTrust(ref: RegistryRef, bundle: BundleContents): AurionError {
+  if (bundle.signatureEd25519 === undefined && bundle.signatureAsc === undefined) {
+    return new AurionError(
+      'UNSIGNED',
+      `${bundle.path} is not signed; the registry accepts only signed bundles`,
+      {
+        hint: 'sign it first: aurion-plugin sign BUNDLE --key KEY',
+      },
+    );
+  }
+  return new AurionError('USAGE', 'no trust material: publish verifies every bundle before storing it', {
+    hint:
+      ref.kind === 'directory'
+        ? 'give --trusted-key FILE, --pgp-keyring FILE or --trust-policy FILE, or put a trust-policy.json in the registry folder'
+        : 'give --trusted-key FILE, --pgp-keyring FILE or --trust-policy FILE',
+  });
 }
 
 /** The first of the most severe verification errors, with all of them listed. */

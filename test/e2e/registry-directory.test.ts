@@ -93,6 +93,10 @@ describe('publish and pull: directory registry (end to end)', () => {
     ]);
     assertCliError(r, 1, 'UNSIGNED');
     await assert.rejects(stat(registry), { code: 'ENOENT' });
+    // Without any trust material too: the bundle is judged before the missing trust is.
+    const noTrust = await runCli(['publish', unsigned, '--registry', registry, '--json']);
+    assertCliError(noTrust, 1, 'UNSIGNED');
+    await assert.rejects(stat(registry), { code: 'ENOENT' });
   });
 
   it('refuses a bundle signed by an untrusted key (KEY_UNTRUSTED, exit 1)', async (t) => {
