@@ -5,10 +5,12 @@
  * SIGINT/SIGTERM/SIGHUP remove what this process owns before it ends.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { unlinkSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+
+// Scratch files are removed on SIGINT/SIGTERM/SIGHUP by the tool's one cleanup registry.
+export { disown, own } from '../io/atomic.js';
 
 /** Prefix of every temporary file the registry writes (hidden, so listings stay clean). */
 export const TEMP_PREFIX = '.aurion-tmp.';
@@ -46,39 +48,6 @@ export function isProcessAlive(pid: number): boolean {
 /** True when a scratch file's owner is known to be gone: on this host, and its pid no longer exists. */
 export function ownerIsDead(owner: { pid: number; hostTag: string }): boolean {
   return owner.hostTag === hostTag() && !isProcessAlive(owner.pid);
-}
-
-const owned = new Set<string>();
-let handlersInstalled = false;
-
-function installSignalCleanup(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      for (const path of owned) {
-        try {
-          unlinkSync(path);
-        } catch {
-          // already gone
-        }
-      }
-      owned.clear();
-      // The listener replaced the default action; end the way the signal would have ended us.
-      process.kill(process.pid, signal);
-    });
-  }
-}
-
-/** Marks a path as owned by this process: it is removed if the process is interrupted by a signal. */
-export function own(path: string): void {
-  installSignalCleanup();
-  owned.add(path);
-}
-
-/** The path is no longer ours to remove (renamed into place, or removed). */
-export function disown(path: string): void {
-  owned.delete(path);
 }
 
 /**
