@@ -124,3 +124,21 @@ export {
   signDetached,
   verifyDetached,
 } from './pgp-lazy.js';
+export {
+  bundleFileName,
+  DirectoryRegistry,
+  type IndexEntry,
+  type RegistryIndex,
+} from './registry/directory.js';
+export { OciClient, type OciClientOptions } from './registry/oci.js';
+export { AURION_MEDIA_TYPE, imageManifest, tagOf } from './registry/oci-artifact.js';
+export {
+  type ProgressPhase,
+  type PublishResult,
+  type PullOptions,
+  type PullResult,
+  publishBundle,
+  pullBundle,
+  type RegistryOptions,
+} from './registry/publish.js';
+export { type OciRef, parsePluginRef, parseRegistryRef, type RegistryRef } from './registry/reference.js';

@@ -4,6 +4,8 @@ import { register as cacheKey } from '../commands/cache-key.js';
 import { register as init } from '../commands/init.js';
 import { register as inspect } from '../commands/inspect.js';
 import { register as keygen } from '../commands/keygen.js';
+import { register as publish } from '../commands/publish.js';
+import { register as pull } from '../commands/pull.js';
 import { register as sign } from '../commands/sign.js';
 import { register as verify } from '../commands/verify.js';
 import type { Cli } from './context.js';
@@ -16,5 +18,7 @@ export const COMMANDS: ReadonlyArray<(program: Command, cli: Cli) => void> = [
   sign,
   verify,
   inspect,
+  publish,
+  pull,
   cacheKey,
 ];

@@ -17,7 +17,7 @@ export interface AtomicWriteOptions {
   readonly overwrite?: boolean;
 }
 
-const pending = new Set<string>();
+const owned = new Set<string>();
 let handlersInstalled = false;
 
 function installSignalCleanup(): void {
@@ -25,16 +25,32 @@ function installSignalCleanup(): void {
   handlersInstalled = true;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
-      for (const tmp of pending) {
+      for (const path of owned) {
         try {
-          unlinkSync(tmp);
+          unlinkSync(path);
         } catch {
           // already gone
         }
       }
+      owned.clear();
+      // The listener replaced the default action; end the way the signal would have ended us.
       process.kill(process.pid, signal);
     });
   }
+}
+
+/**
+ * Marks a temporary path as this process's own: it is removed if the process is interrupted by SIGINT, SIGTERM
+ * or SIGHUP. The one cleanup registry of the tool (atomic writes and the directory registry's scratch files).
+ */
+export function own(path: string): void {
+  installSignalCleanup();
+  owned.add(path);
+}
+
+/** The path is no longer ours to remove (renamed into place, or removed). */
+export function disown(path: string): void {
+  owned.delete(path);
 }
 
 /** A fresh temporary path beside `path` (same folder, so rename is atomic). */
@@ -52,9 +68,8 @@ export async function writeStreamAtomic(
   produce: (out: Writable) => Promise<void>,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
-  installSignalCleanup();
   const tmp = tempPathFor(path);
-  pending.add(tmp);
+  own(tmp);
   try {
     let handle: Awaited<ReturnType<typeof open>>;
     try {
@@ -90,7 +105,7 @@ export async function writeStreamAtomic(
     if (e instanceof AurionError) throw e;
     throw ioError(path, 'write', e);
   } finally {
-    pending.delete(tmp);
+    disown(tmp);
   }
 }
 

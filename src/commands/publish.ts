@@ -1,0 +1,85 @@
+import type { Command } from 'commander';
+import type { Cli } from '../cli/context.js';
+import type { Output, Progress } from '../cli/output.js';
+import { addTrustOptions, type TrustFlags, trustSources } from '../cli/trust-options.js';
+import { parseSize } from '../core/bundle/index.js';
+import { loadTrust } from '../io/trust.js';
+import { type ProgressPhase, publishBundle } from '../registry/publish.js';
+
+interface PublishFlags extends TrustFlags {
+  readonly registry: string;
+  readonly plainHttp?: boolean;
+  readonly maxModuleSize: string;
+}
+
+export function register(program: Command, cli: Cli): void {
+  addTrustOptions(
+    program
+      .command('publish')
+      .description('verify a signed bundle and publish it to a directory or OCI registry')
+      .argument('<bundle>', 'the bundle file (.aurion)')
+      .requiredOption('--registry <reg>', 'a folder or file:// URL, or oci://HOST[:PORT]/NAMESPACE')
+      .option('--plain-http', 'plain HTTP to an OCI registry that is not on localhost (insecure)'),
+  )
+    .option('--max-module-size <size>', 'largest module.wasm accepted (bytes, or KiB/MiB/GiB)', '512MiB')
+    .action(async (bundle: string, flags: PublishFlags) => {
+      const maxModuleSize = parseSize(flags.maxModuleSize);
+      const trust = await loadTrust(trustSources(flags));
+      const progress = progressReporter(cli.out, { verify: 'verifying', transfer: 'publishing' });
+      let r: Awaited<ReturnType<typeof publishBundle>>;
+      try {
+        r = await publishBundle(bundle, {
+          registry: flags.registry,
+          plainHttp: flags.plainHttp === true,
+          env: cli.env,
+          ...(trust === undefined ? {} : { trust }),
+          maxModuleSize,
+          onProgress: progress.update,
+        });
+      } finally {
+        progress.end();
+      }
+      const oci = r.reference === undefined ? {} : { reference: r.reference, digest: r.digest };
+      cli.out.result(
+        {
+          name: r.name,
+          version: r.version,
+          registry: r.registry,
+          sha256: r.sha256,
+          changed: r.changed,
+          ...oci,
+        },
+        () => {
+          const what = `${r.name}@${r.version}`;
+          const where = r.reference ?? r.registry;
+          return r.changed
+            ? `${cli.out.style.green('published')} ${what} to ${where}\nsha256 ${r.sha256}${r.digest === undefined ? '' : `\ndigest ${r.digest}`}`
+            : `${what} is already published in ${where} with the same content (sha256 ${r.sha256}); nothing changed`;
+        },
+      );
+    });
+}
+
+/**
+ * Progress lines for publish and pull: one per phase (reading the bundle, moving its bytes), created on the
+ * first report, since only then the total is known. Output.progress decides whether to show anything at all
+ * (a TTY, not --json, more than a few MiB).
+ */
+export function progressReporter(out: Output, labels: Record<ProgressPhase, string>) {
+  let phase: ProgressPhase | undefined;
+  let current: Progress | undefined;
+  return {
+    update: (next: ProgressPhase, done: number, total: number) => {
+      if (next !== phase) {
+        current?.end();
+        phase = next;
+        current = out.progress(labels[next], total);
+      }
+      current?.update(done);
+    },
+    end: () => {
+      current?.end();
+      current = undefined;
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import type { Command } from 'commander';
+import type { Cli } from '../cli/context.js';
+import { addTrustOptions, type TrustFlags, trustSources } from '../cli/trust-options.js';
+import { parseSize } from '../core/bundle/index.js';
+import { loadTrust } from '../io/trust.js';
+import { pullBundle } from '../registry/publish.js';
+import { progressReporter } from './publish.js';
+import { signerText } from './verify.js';
+
+interface PullFlags extends TrustFlags {
+  readonly registry: string;
+  readonly output?: string;
+  readonly plainHttp?: boolean;
+  readonly maxModuleSize: string;
+}
+
+export function register(program: Command, cli: Cli): void {
+  addTrustOptions(
+    program
+      .command('pull')
+      .description('fetch a published bundle, check its digest and, with trust flags, verify it')
+      .argument('<name@version>', 'the plugin and version, e.g. dns-enum@1.2.0')
+      .requiredOption('--registry <reg>', 'a folder or file:// URL, or oci://HOST[:PORT]/NAMESPACE')
+      .option('-o, --output <file>', 'where to write the bundle (default ./<name>-<version>.aurion)')
+      .option('--plain-http', 'plain HTTP to an OCI registry that is not on localhost (insecure)'),
+  )
+    .option('--max-module-size <size>', 'largest module.wasm accepted (bytes, or KiB/MiB/GiB)', '512MiB')
+    .action(async (spec: string, flags: PullFlags) => {
+      const maxModuleSize = parseSize(flags.maxModuleSize);
+      const trust = await loadTrust(trustSources(flags));
+      const progress = progressReporter(cli.out, { verify: 'verifying', transfer: 'downloading' });
+      let r: Awaited<ReturnType<typeof pullBundle>>;
+      try {
+        r = await pullBundle(spec, {
+          registry: flags.registry,
+          plainHttp: flags.plainHttp === true,
+          env: cli.env,
+          ...(trust === undefined ? {} : { trust }),
+          ...(flags.output === undefined ? {} : { output: flags.output }),
+          maxModuleSize,
+          onProgress: progress.update,
+        });
+      } finally {
+        progress.end();
+      }
+      const v = r.verification;
+      cli.out.result(
+        {
+          bundle: r.bundle,
+          sha256: r.sha256,
+          name: r.name,
+          version: r.version,
+          registry: r.registry,
+          ...(r.reference === undefined ? {} : { reference: r.reference, digest: r.digest }),
+          ...(v === undefined ? {} : { verified: true, signer: v.signer }),
+        },
+        () =>
+          [
+            `${cli.out.style.green('pulled')} ${r.name}@${r.version} -> ${r.bundle}`,
+            `sha256 ${r.sha256}`,
+            v === undefined
+              ? 'not verified (no trust flags given); run aurion-plugin verify before use'
+              : `verified: signed by ${signerText(v.signer!)}`,
+          ].join('\n'),
+      );
+    });
+}

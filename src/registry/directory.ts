@@ -1,0 +1,429 @@
+/**
+ * The directory registry (SPEC §7): `plugins/<name>/<name>-<version>.aurion` plus `index.json`, the single
+ * source of truth. A bundle file counts as published only once the index names it with its digest.
+ *
+ * Publishing, step by step, and why a crash at any point leaves the registry as it was:
+ * 1. The bundle is copied to a temporary file in the registry folder (hashed on the way and compared with
+ *    the digest that was verified, so a file swapped after verification is caught). No lock is held yet.
+ * 2. The index lock is taken (see lock.ts). The index is read again under the lock: the same digest is a no-op,
+ *    another one VERSION_EXISTS.
+ * 3. Leftovers of crashed publishes are removed: temporary files of dead processes of this host, break files
+ *    of dead breakers, and bundle files the index does not name (a crash between steps 4 and 5).
+ * 4. The bundle is renamed to its place (after fsync), then
+ * 5. the new index is written to a temporary file, fsynced and renamed over index.json. This rename is the
+ *    commit point: before it the old index holds and the bundle is an orphan step 3 will remove; after it the
+ *    version is published.
+ * 6. The lock is released. SIGINT/SIGTERM/SIGHUP remove this process's temporary and lock files; after SIGKILL
+ *    the next publish removes them (3) and breaks the stale lock.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { decodeUtf8, JsonParseError, parseJson } from '../core/json.js';
+import { schemaIssues } from '../core/schema.js';
+import type { Capability, RiskClass } from '../core/types.js';
+import { AurionError, ioError } from '../errors.js';
+import { registryIndex } from '../generated/validators.js';
+import { acquireLock, isBreakFileOf, isStale, readOwner } from './lock.js';
+import { PLUGIN_NAME, SEMVER } from './reference.js';
+import { disown, own, ownerIsDead, syncDir, tempName, tempOwner } from './scratch.js';
+import { copyToNewFile } from './transfer.js';
+
+export const INDEX_FILE = 'index.json';
+export const TRUST_POLICY_FILE = 'trust-policy.json';
+export const PLUGINS_DIR = 'plugins';
+export const LOCK_FILE = '.index.lock';
+
+/** The largest index.json read (a registry of many thousands of versions stays far below). */
+const MAX_INDEX_BYTES = 64 * 1024 * 1024;
+
+export interface IndexEntry {
+  readonly sha256: string;
+  readonly size: number;
+  readonly risk_class: RiskClass;
+  readonly capabilities: readonly Capability[];
+  readonly runtime: 'wasm' | 'container';
+  readonly key_id?: string;
+  readonly fingerprint?: string;
+  /** ISO 8601 UTC, whole seconds: 2026-11-27T10:00:00Z. */
+  readonly published_at: string;
+}
+
+export interface RegistryIndex {
+  readonly schema_version: 1;
+  readonly plugins: Readonly<Record<string, Readonly<Record<string, IndexEntry>>>>;
+}
+
+/** What a publish records, apart from the time. */
+export type NewEntry = Omit<IndexEntry, 'published_at'> & { readonly name: string; readonly version: string };
+
+export interface DirectoryPublishResult {
+  /** false: this exact bundle was already published; nothing changed. */
+  readonly changed: boolean;
+  /** Where the bundle is stored. */
+  readonly path: string;
+  readonly entry: IndexEntry;
+}
+
+export interface DirectoryRegistryOptions {
+  /** How long to wait for another publisher's lock (default 60 s). */
+  readonly lockTimeoutMs?: number;
+}
+
+/** `<name>-<version>.aurion`, the bundle file name everywhere (build output, registry, pull default). */
+export function bundleFileName(name: string, version: string): string {
+  return `${name}-${version}.aurion`;
+}
+
+/** ISO 8601 UTC to the second, as the index records times. */
+export function isoSeconds(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}Z`;
+}
+
+/** SemVer 2.0.0 precedence (build metadata ignored, then compared as text so the order is total). */
+export function compareVersions(a: string, b: string): number {
+  const pa = SEMVER.exec(a);
+  const pb = SEMVER.exec(b);
+  if (pa === null || pb === null) return a < b ? -1 : a > b ? 1 : 0;
+  for (let i = 1; i <= 3; i++) {
+    const d = Number(pa[i]) - Number(pb[i]);
+    if (d !== 0) return Math.sign(d);
+  }
+  const preA = pa[4];
+  const preB = pb[4];
+  if (preA !== preB) {
+    if (preA === undefined) return 1;
+    if (preB === undefined) return -1;
+    const xs = preA.split('.');
+    const ys = preB.split('.');
+    for (let i = 0; i < Math.max(xs.length, ys.length); i++) {
+      const x = xs[i];
+      const y = ys[i];
+      if (x === undefined) return -1;
+      if (y === undefined) return 1;
+      if (x === y) continue;
+      const nx = /^\d+$/.test(x);
+      const ny = /^\d+$/.test(y);
+      if (nx && ny) return Math.sign(Number(x) - Number(y)) || (x < y ? -1 : 1);
+      if (nx) return -1;
+      if (ny) return 1;
+      return x < y ? -1 : 1;
+    }
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export class DirectoryRegistry {
+  readonly root: string;
+  private readonly lockTimeoutMs: number | undefined;
+
+  constructor(root: string, options: DirectoryRegistryOptions = {}) {
+    this.root = resolve(root);
+    this.lockTimeoutMs = options.lockTimeoutMs;
+  }
+
+  get indexPath(): string {
+    return join(this.root, INDEX_FILE);
+  }
+
+  /** The registry's own trust policy; publish enforces it whenever the file exists. */
+  get trustPolicyPath(): string {
+    return join(this.root, TRUST_POLICY_FILE);
+  }
+
+  get lockPath(): string {
+    return join(this.root, LOCK_FILE);
+  }
+
+  bundlePath(name: string, version: string): string {
+    return join(this.root, PLUGINS_DIR, name, bundleFileName(name, version));
+  }
+
+  /** True when the registry folder exists (it may still be empty: no index yet). */
+  async exists(): Promise<boolean> {
+    try {
+      return (await stat(this.root)).isDirectory();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw ioError(this.root, 'open registry', e);
+    }
+  }
+
+  /** Reads and validates index.json; a registry without one is empty. */
+  async readIndex(): Promise<RegistryIndex> {
+    let bytes: Buffer;
+    try {
+      const st = await stat(this.indexPath);
+      if (st.size > MAX_INDEX_BYTES) {
+        throw new AurionError('REGISTRY_ERROR', `registry index ${this.indexPath} is larger than 64 MiB`);
+      }
+      bytes = await readFile(this.indexPath);
+    } catch (e) {
+      if (e instanceof AurionError) throw e;
+      const errno = (e as NodeJS.ErrnoException).code;
+      if (errno === 'ENOENT') return { schema_version: 1, plugins: {} };
+      throw ioError(this.indexPath, 'read registry index', e);
+    }
+    let value: unknown;
+    try {
+      value = parseJson(decodeUtf8(bytes));
+    } catch (e) {
+      const why = e instanceof JsonParseError ? e.message : 'it is not valid UTF-8';
+      throw corruptIndex(this.indexPath, why);
+    }
+    const issues = schemaIssues(registryIndex, value);
+    if (issues.length > 0) {
+      const first = issues[0]!;
+      throw new AurionError(
+        'REGISTRY_ERROR',
+        `registry index ${this.indexPath} is invalid: ${first.at === '' ? '' : `${first.at} `}${first.message}`,
+        {
+          issues: issues.length > 1 ? issues : [],
+          hint: 'repair index.json (schemas/registry-index.schema.json) or restore it from a backup',
+        },
+      );
+    }
+    return value as RegistryIndex;
+  }
+
+  /** The index entry of one version: NOT_FOUND (with the versions that do exist) when there is none. */
+  async find(name: string, version: string): Promise<{ entry: IndexEntry; path: string }> {
+    if (!(await this.exists())) {
+      throw new AurionError('REGISTRY_ERROR', `no directory registry at ${this.root}`, {
+        hint: 'check the --registry path; a registry is created by the first publish',
+      });
+    }
+    const index = await this.readIndex();
+    const versions = ownEntry(index.plugins, name);
+    const entry = versions === undefined ? undefined : ownEntry(versions, version);
+    if (entry === undefined) {
+      const known = versions === undefined ? [] : Object.keys(versions).sort(compareVersions);
+      throw new AurionError(
+        'NOT_FOUND',
+        versions === undefined
+          ? `no plugin ${name} in registry ${this.root}`
+          : `no version ${version} of ${name} in registry ${this.root}`,
+        {
+          hint:
+            known.length > 0
+              ? `published versions of ${name}: ${known.join(', ')}`
+              : 'check the name and version, or publish it first',
+        },
+      );
+    }
+    return { entry, path: this.bundlePath(name, version) };
+  }
+
+  /** The stored bundle's bytes, for a digest-checked copy. REGISTRY_ERROR when the indexed file is missing. */
+  async openBundle(
+    name: string,
+    version: string,
+  ): Promise<{ entry: IndexEntry; stream: AsyncIterable<Buffer> }> {
+    const { entry, path } = await this.find(name, version);
+    const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+    await new Promise<void>((ok, fail) => {
+      stream.once('open', () => ok());
+      stream.once('error', (e) => {
+        const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+        fail(
+          missing
+            ? new AurionError(
+                'REGISTRY_ERROR',
+                `registry ${this.root} lists ${name}@${version} but ${path} is missing`,
+                {
+                  hint: 'the registry is damaged; ask its operator to re-publish that version',
+                },
+              )
+            : ioError(path, 'read', e),
+        );
+      });
+    });
+    return { entry, stream };
+  }
+
+  /**
+   * Stores a verified bundle file. `bundle` must be the digest that was verified: the copy is checked against
+   * it. Same digest already published: no-op; another digest for that name and version: VERSION_EXISTS.
+   */
+  async publish(
+    source: string,
+    bundle: NewEntry,
+    options: { now?: Date; onProgress?: (done: number) => void } = {},
+  ): Promise<DirectoryPublishResult> {
+    const { name, version, ...rest } = bundle;
+    if (!PLUGIN_NAME.test(name) || !SEMVER.test(version)) {
+      throw new AurionError('USAGE', `invalid plugin name or version: ${name}@${version}`);
+    }
+    const target = this.bundlePath(name, version);
+
+    // A look without the lock (the index is only ever replaced whole) spares the copy in the common cases.
+    if (await this.exists()) {
+      const early = this.decide(await this.readIndex(), bundle);
+      if (early !== undefined) return { changed: false, path: target, entry: early };
+    }
+
+    try {
+      await mkdir(join(this.root, PLUGINS_DIR), { recursive: true });
+    } catch (e) {
+      throw ioError(this.root, 'create registry', e);
+    }
+    const staged = tempName(this.root);
+    own(staged);
+    try {
+      await copyToNewFile(createReadStream(source, { highWaterMark: 1 << 20 }), staged, {
+        expected: { sha256: bundle.sha256, size: bundle.size },
+        what: `${source} changed while it was being published`,
+        hint: 'do not modify the bundle while publishing it; run publish again',
+        target: this.root,
+        onProgress: options.onProgress,
+      });
+
+      const lock = await acquireLock(this.lockPath, { timeoutMs: this.lockTimeoutMs });
+      try {
+        const index = await this.readIndex();
+        const existing = this.decide(index, bundle);
+        if (existing !== undefined) return { changed: false, path: target, entry: existing };
+        await this.collectGarbage(index);
+
+        const entry: IndexEntry = { ...rest, published_at: isoSeconds(options.now ?? new Date()) };
+        const dir = join(this.root, PLUGINS_DIR, name);
+        try {
+          await mkdir(dir, { recursive: true });
+          await rename(staged, target);
+        } catch (e) {
+          throw ioError(target, 'store bundle', e);
+        }
+        disown(staged);
+        await syncDir(dir);
+        await syncDir(join(this.root, PLUGINS_DIR));
+        await this.writeIndex(withEntry(index, name, version, entry));
+        return { changed: true, path: target, entry };
+      } finally {
+        await lock.release();
+      }
+    } finally {
+      await unlink(staged).catch(() => {});
+      disown(staged);
+    }
+  }
+
+  /** undefined: not published yet; the entry: the same bytes are published; VERSION_EXISTS otherwise. */
+  private decide(index: RegistryIndex, bundle: NewEntry): IndexEntry | undefined {
+    const versions = ownEntry(index.plugins, bundle.name);
+    const existing = versions === undefined ? undefined : ownEntry(versions, bundle.version);
+    if (existing === undefined) return undefined;
+    if (existing.sha256 === bundle.sha256) return existing;
+    throw new AurionError(
+      'VERSION_EXISTS',
+      `${bundle.name}@${bundle.version} is already published in ${this.root} with other content ` +
+        `(sha256 ${existing.sha256}, this bundle ${bundle.sha256})`,
+      { hint: 'published versions are immutable; bump the version in manifest.json and build again' },
+    );
+  }
+
+  private async writeIndex(index: RegistryIndex): Promise<void> {
+    const tmp = tempName(this.root);
+    own(tmp);
+    try {
+      await copyToNewFile([Buffer.from(`${JSON.stringify(index, null, 2)}\n`)], tmp, {
+        what: this.indexPath,
+        target: this.indexPath,
+      });
+      await rename(tmp, this.indexPath);
+      disown(tmp);
+      await syncDir(this.root);
+    } catch (e) {
+      await unlink(tmp).catch(() => {});
+      disown(tmp);
+      if (e instanceof AurionError) throw e;
+      throw ioError(this.indexPath, 'write registry index', e);
+    }
+  }
+
+  /**
+   * Removes what crashed publishes left behind. Runs under the lock, so no live process of this host is
+   * between "bundle renamed" and "index written": a bundle file without an index entry is a leftover.
+   * Temporary files of live processes (copies in progress) and of other hosts are kept.
+   */
+  private async collectGarbage(index: RegistryIndex): Promise<void> {
+    for (const name of await listDir(this.root)) {
+      const path = join(this.root, name);
+      const temp = tempOwner(name);
+      if (temp !== undefined) {
+        if (ownerIsDead(temp)) await unlink(path).catch(() => {});
+      } else if (isBreakFileOf(this.lockPath, name)) {
+        const breaker = await readOwner(path);
+        if (breaker !== 'gone' && breaker !== 'unreadable' && isStale(breaker))
+          await unlink(path).catch(() => {});
+      }
+    }
+    const pluginsDir = join(this.root, PLUGINS_DIR);
+    for (const name of await listDir(pluginsDir)) {
+      if (!PLUGIN_NAME.test(name)) continue;
+      const versions = ownEntry(index.plugins, name) ?? {};
+      const dir = join(pluginsDir, name);
+      let files: string[];
+      try {
+        files = await readdir(dir);
+      } catch {
+        continue; // not a folder
+      }
+      for (const file of files) {
+        const prefix = `${name}-`;
+        if (!file.startsWith(prefix) || !file.endsWith('.aurion')) continue;
+        const version = file.slice(prefix.length, -'.aurion'.length);
+        if (SEMVER.test(version) && ownEntry(versions, version) === undefined) {
+          await unlink(join(dir, file)).catch(() => {});
+        }
+      }
+      if (Object.keys(versions).length === 0) await rmdir(dir).catch(() => {});
+    }
+  }
+}
+
+function ownEntry<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/** The index with one more entry; names and versions kept sorted so the file diffs well. */
+function withEntry(index: RegistryIndex, name: string, version: string, entry: IndexEntry): RegistryIndex {
+  const plugins: Record<string, Record<string, IndexEntry>> = {};
+  const names = new Set([...Object.keys(index.plugins), name]);
+  for (const n of [...names].sort()) {
+    const versions: Record<string, IndexEntry> = { ...(ownEntry(index.plugins, n) ?? {}) };
+    if (n === name) versions[version] = entry;
+    const sorted: Record<string, IndexEntry> = {};
+    for (const v of Object.keys(versions).sort(compareVersions)) sorted[v] = orderedEntry(versions[v]!);
+    plugins[n] = sorted;
+  }
+  return { schema_version: 1, plugins };
+}
+
+/** Keys in the order SPEC §7 shows them. */
+function orderedEntry(e: IndexEntry): IndexEntry {
+  return {
+    sha256: e.sha256,
+    size: e.size,
+    risk_class: e.risk_class,
+    capabilities: e.capabilities,
+    runtime: e.runtime,
+    ...(e.key_id === undefined ? {} : { key_id: e.key_id }),
+    ...(e.fingerprint === undefined ? {} : { fingerprint: e.fingerprint }),
+    published_at: e.published_at,
+  };
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw ioError(dir, 'list', e);
+  }
+}
+
+function corruptIndex(path: string, why: string): AurionError {
+  return new AurionError('REGISTRY_ERROR', `registry index ${path} is not valid JSON: ${why}`, {
+    hint: 'repair index.json (schemas/registry-index.schema.json) or restore it from a backup',
+  });
+}

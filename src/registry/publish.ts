@@ -1,0 +1,315 @@
+/**
+ * publishBundle and pullBundle (SPEC §7): the registry side of the tool, for directory and OCI registries.
+ *
+ * publish verifies first, with the one bundle reader and the one verifier, and stores nothing unless the bundle
+ * passes every trust source that applies: a directory registry's own trust-policy.json (always, when the
+ * registry has one) and the caller's trust flags (when given). Each is evaluated on its own, so flags can only
+ * add requirements, never lift one of the registry's. Verification comes before any registry look-up, so a
+ * failing bundle is reported as such even when its version exists (VERSION_EXISTS only for bundles that pass).
+ *
+ * pull writes the bundle to a temporary file beside the output, checks its digest against the one the registry
+ * recorded (directory index or OCI manifest) while copying, verifies it when trust material is given, and only
+ * then renames it into place.
+ */
+import { rename, unlink } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { type BundleContents, readBundle } from '../core/bundle/index.js';
+import type { TrustPolicy } from '../core/policy.js';
+import { type VerifyResult, verifyBundle, verifyContents } from '../core/verify.js';
+import { AurionError, EXIT_CODE_OF, ioError } from '../errors.js';
+import { tempPathFor } from '../io/atomic.js';
+import { exists } from '../io/files.js';
+import { loadTrustPolicyFile } from '../io/trust.js';
+import type { Env } from './auth.js';
+import { bundleFileName, DirectoryRegistry } from './directory.js';
+import type { RetryPolicy } from './http.js';
+import { OciClient } from './oci.js';
+import { downloadPlugin, pushPlugin } from './oci-artifact.js';
+import { type OciRef, parsePluginRef, parseRegistryRef, type RegistryRef } from './reference.js';
+import { disown, own } from './scratch.js';
+import { copyToNewFile } from './transfer.js';
+
+/** What a long step reports: reading (verifying) a bundle, or moving its bytes to or from a registry. */
+export type ProgressPhase = 'verify' | 'transfer';
+
+export interface RegistryOptions {
+  /** `--registry`: a folder, a file:// URL, or oci://HOST[:PORT]/NAMESPACE. */
+  readonly registry: string;
+  /** Plain HTTP to an OCI registry that is not on a loopback address. */
+  readonly plainHttp?: boolean;
+  /** Registry credentials (AURION_REGISTRY_USERNAME/PASSWORD) and HOME or DOCKER_CONFIG for the Docker config. */
+  readonly env?: Env;
+  /** The trust flags' policy; undefined when none were given. */
+  readonly trust?: TrustPolicy;
+  /** Key expiry is judged at this instant; also the publish time recorded in index.json (default: now). */
+  readonly now?: Date;
+  readonly maxModuleSize?: number;
+  readonly retry?: Partial<RetryPolicy>;
+  /** How long to wait for another publisher's lock on a directory registry (default 60 s). */
+  readonly lockTimeoutMs?: number;
+  readonly onProgress?: (phase: ProgressPhase, done: number, total: number) => void;
+}
+
+export interface PublishResult {
+  readonly name: string;
+  readonly version: string;
+  /** The registry as given. */
+  readonly registry: string;
+  /** SHA-256 of the bundle file. */
+  readonly sha256: string;
+  readonly size: number;
+  /** false: these exact bytes were already published under that name and version. */
+  readonly changed: boolean;
+  /** Who signed it: the signer that passed (the registry policy's, when it has one). */
+  readonly signer: { readonly key_id: string } | { readonly fingerprint: string };
+  /** Directory registry: where the bundle is stored. */
+  readonly path?: string;
+  /** OCI registry: `host[:port]/repository:tag` and the image manifest digest. */
+  readonly reference?: string;
+  readonly digest?: string;
+}
+
+export interface PullOptions extends RegistryOptions {
+  /** Output file (default `./<name>-<version>.aurion`), replaced atomically. */
+  readonly output?: string;
+}
+
+export interface PullResult {
+  readonly name: string;
+  readonly version: string;
+  readonly registry: string;
+  /** The file written. */
+  readonly bundle: string;
+  readonly sha256: string;
+  readonly size: number;
+  /** The verification result, when trust material was given. */
+  readonly verification?: VerifyResult;
+  readonly reference?: string;
+  readonly digest?: string;
+}
+
+/** Verifies a bundle against every trust source that applies, then stores it in the registry. */
+export async function publishBundle(bundlePath: string, options: RegistryOptions): Promise<PublishResult> {
+  const ref = parseRegistryRef(options.registry, { plainHttp: options.plainHttp === true });
+  const sources = await trustSourcesFor(ref, options.trust);
+  const now = options.now ?? new Date();
+
+  const bundle = await readBundle(bundlePath, {
+    hashBundle: true,
+    ...(options.maxModuleSize === undefined ? {} : { maxModuleSize: options.maxModuleSize }),
+    ...(options.onProgress === undefined
+      ? {}
+      : { onProgress: (done: number, total: number) => options.onProgress?.('verify', done, total) }),
+  });
+  if (sources.length === 0) throw noTrust(ref, bundle);
+  let signer: VerifyResult['signer'] = null;
+  for (const source of sources) {
+    const result = await verifyContents(bundle, source.policy, { now });
+    if (!result.ok) throw verificationFailed(bundlePath, result, source.label);
+    signer ??= result.signer;
+  }
+  const sha256 = bundle.sha256!;
+  const { manifest } = bundle;
+  const signerId =
+    signer!.algorithm === 'ed25519' ? { key_id: signer!.key_id } : { fingerprint: signer!.fingerprint };
+  const base = {
+    name: manifest.name,
+    version: manifest.version,
+    registry: options.registry,
+    sha256,
+    size: bundle.size,
+  };
+  const transfer =
+    options.onProgress === undefined
+      ? undefined
+      : (done: number) => options.onProgress?.('transfer', done, bundle.size);
+
+  if (ref.kind === 'directory') {
+    const registry = new DirectoryRegistry(ref.path, { lockTimeoutMs: options.lockTimeoutMs });
+    const stored = await registry.publish(
+      bundlePath,
+      {
+        name: manifest.name,
+        version: manifest.version,
+        sha256,
+        size: bundle.size,
+        risk_class: manifest.risk_class,
+        capabilities: manifest.capabilities,
+        runtime: manifest.runtime,
+        ...signerId,
+      },
+      { now, onProgress: transfer },
+    );
+    return { ...base, changed: stored.changed, signer: signerId, path: stored.path };
+  }
+  const client = ociClient(ref, options);
+  try {
+    const pushed = await pushPlugin(
+      client,
+      {
+        name: manifest.name,
+        version: manifest.version,
+        manifestBytes: bundle.manifestBytes,
+        bundle: { path: bundlePath, sha256, size: bundle.size },
+      },
+      transfer,
+    );
+    return {
+      ...base,
+      changed: pushed.changed,
+      signer: signerId,
+      reference: pushed.reference,
+      digest: pushed.digest,
+    };
+  } finally {
+    client.close();
+  }
+}
+
+/** Fetches NAME@VERSION, checks it against the registry's digest, verifies it when trust is given, writes it. */
+export async function pullBundle(spec: string, options: PullOptions): Promise<PullResult> {
+  const { name, version } = parsePluginRef(spec);
+  const ref = parseRegistryRef(options.registry, { plainHttp: options.plainHttp === true });
+  const output = resolve(options.output ?? bundleFileName(name, version));
+  const tmp = tempPathFor(output);
+  own(tmp);
+  const onTransfer = (done: number, total: number) => options.onProgress?.('transfer', done, total);
+  try {
+    let fetched: { sha256: string; size: number; reference?: string; digest?: string };
+    if (ref.kind === 'directory') {
+      const registry = new DirectoryRegistry(ref.path);
+      const { entry, stream } = await registry.openBundle(name, version);
+      const digest = await copyToNewFile(stream, tmp, {
+        expected: { sha256: entry.sha256, size: entry.size },
+        what: `${name}@${version} in ${registry.root} (${registry.bundlePath(name, version)})`,
+        onProgress: (done) => onTransfer(done, entry.size),
+        target: output,
+      });
+      fetched = digest;
+    } else {
+      const client = ociClient(ref, options);
+      try {
+        fetched = await downloadPlugin(client, name, version, tmp, onTransfer, output);
+      } finally {
+        client.close();
+      }
+    }
+
+    let verification: VerifyResult | undefined;
+    if (options.trust !== undefined) {
+      const result = await verifyBundle(tmp, options.trust, {
+        ...(options.now === undefined ? {} : { now: options.now }),
+        ...(options.maxModuleSize === undefined ? {} : { maxModuleSize: options.maxModuleSize }),
+      });
+      verification = relabel(result, tmp, output);
+      if (!verification.ok) throw verificationFailed(output, verification, 'the trust flags');
+      const plugin = verification.plugin!;
+      if (plugin.name !== name || plugin.version !== version) {
+        throw new AurionError(
+          'REGISTRY_ERROR',
+          `registry ${options.registry} served ${plugin.name}@${plugin.version} for ${name}@${version}`,
+          { hint: 'the registry is misconfigured or was tampered with; tell its operator' },
+        );
+      }
+    }
+    try {
+      await rename(tmp, output);
+    } catch (e) {
+      throw ioError(output, 'write', e);
+    }
+    disown(tmp);
+    return {
+      name,
+      version,
+      registry: options.registry,
+      bundle: output,
+      sha256: fetched.sha256,
+      size: fetched.size,
+      ...(verification === undefined ? {} : { verification }),
+      ...(fetched.reference === undefined ? {} : { reference: fetched.reference, digest: fetched.digest }),
+    };
+  } finally {
+    await unlink(tmp).catch(() => {});
+    disown(tmp);
+  }
+}
+
+interface TrustSource {
+  readonly label: string;
+  readonly policy: TrustPolicy;
+}
+
+/** The registry's own policy (directory registries) first, then the flags; at least one is needed. */
+async function trustSourcesFor(ref: RegistryRef, flags: TrustPolicy | undefined): Promise<TrustSource[]> {
+  const sources: TrustSource[] = [];
+  if (ref.kind === 'directory') {
+    const policyPath = new DirectoryRegistry(ref.path).trustPolicyPath;
+    if (await exists(policyPath)) {
+      sources.push({
+        label: `the registry's trust policy ${policyPath}`,
+        policy: await loadTrustPolicyFile(policyPath),
+      });
+    }
+  }
+  if (flags !== undefined) sources.push({ label: 'the trust flags', policy: flags });
+  return sources;
+}
+
+/**
+ * Publish without any trust material cannot verify. The bundle is read first all the same, so that a malformed
+ * (3) or unsigned (1) bundle is reported as what it is, before the missing trust (usage, 2).
+ */
+function noTrust(ref: RegistryRef, bundle: BundleContents): AurionError {
+  if (bundle.signatureEd25519 === undefined && bundle.signatureAsc === undefined) {
+    return new AurionError(
+      'UNSIGNED',
+      `${bundle.path} is not signed; the registry accepts only signed bundles`,
+      {
+        hint: 'sign it first: aurion-plugin sign BUNDLE --key KEY',
+      },
+    );
+  }
+  return new AurionError('USAGE', 'no trust material: publish verifies every bundle before storing it', {
+    hint:
+      ref.kind === 'directory'
+        ? 'give --trusted-key FILE, --pgp-keyring FILE or --trust-policy FILE, or put a trust-policy.json in the registry folder'
+        : 'give --trusted-key FILE, --pgp-keyring FILE or --trust-policy FILE',
+  });
+}
+
+/** The first of the most severe verification errors, with all of them listed. */
+function verificationFailed(bundle: string, result: VerifyResult, against: string): AurionError {
+  const errors =
+    result.errors.length > 0
+      ? result.errors
+      : [{ code: 'SIGNATURE_INVALID' as const, message: 'not verified' }];
+  const worst = errors.reduce((a, b) => (EXIT_CODE_OF[b.code] > EXIT_CODE_OF[a.code] ? b : a));
+  return new AurionError(worst.code, `${bundle} fails verification against ${against}: ${worst.message}`, {
+    issues: errors.length > 1 ? errors.map((e) => ({ at: e.code, message: e.message })) : [],
+    hint:
+      worst.code === 'UNSIGNED'
+        ? `sign it first: aurion-plugin sign ${bundle} --key YOUR.key`
+        : 'nothing was stored; fix the bundle or its signature (run aurion-plugin verify for the full report)',
+  });
+}
+
+/** Messages name the output file, not the temporary file the bundle was verified in. */
+function relabel(result: VerifyResult, tmp: string, output: string): VerifyResult {
+  const swap = (text: string) => text.split(tmp).join(output);
+  return {
+    ...result,
+    bundle: output,
+    errors: result.errors.map((e) => ({ ...e, message: swap(e.message) })),
+    signatures: result.signatures.map((s) => ({
+      ...s,
+      errors: s.errors.map((e) => ({ ...e, message: swap(e.message) })),
+    })),
+  };
+}
+
+function ociClient(ref: OciRef, options: RegistryOptions): OciClient {
+  return new OciClient(ref, {
+    env: options.env ?? {},
+    ...(options.retry === undefined ? {} : { retry: options.retry }),
+  });
+}
