@@ -47,6 +47,17 @@ try {
     ['verify', bundle, '--trusted-key', pub],
     ['verify', bundle, '--trusted-key', pub, '--json'],
     ['inspect', bundle, '--trusted-key', pub, '--json'],
+    ['publish', bundle, '--registry', join(dir, 'registry'), '--trusted-key', pub],
+    [
+      'pull',
+      'train@1.0.0',
+      '--registry',
+      join(dir, 'registry'),
+      '-o',
+      join(dir, 'pulled.aurion'),
+      '--trusted-key',
+      pub,
+    ],
   ]) {
     const code = await cli.main(argv);
     if (code !== 0) throw new Error(`training run of \`aurion-plugin ${argv[0]}\` exited with ${code}`);

@@ -2,9 +2,8 @@ import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
 import type { Output, Progress } from '../cli/output.js';
 import { addTrustOptions, type TrustFlags, trustSources } from '../cli/trust-options.js';
-import { parseSize } from '../core/bundle/index.js';
-import { loadTrust } from '../io/trust.js';
-import { type ProgressPhase, publishBundle } from '../registry/publish.js';
+import { parseSize } from '../core/bundle/format.js';
+import type { ProgressPhase } from '../registry/publish.js';
 
 interface PublishFlags extends TrustFlags {
   readonly registry: string;
@@ -23,6 +22,11 @@ export function register(program: Command, cli: Cli): void {
   )
     .option('--max-module-size <size>', 'largest module.wasm accepted (bytes, or KiB/MiB/GiB)', '512MiB')
     .action(async (bundle: string, flags: PublishFlags) => {
+      // Loaded when the command runs, not at start-up: each command pays only for its own modules.
+      const [{ loadTrust }, { publishBundle }] = await Promise.all([
+        import('../io/trust.js'),
+        import('../registry/publish.js'),
+      ]);
       const maxModuleSize = parseSize(flags.maxModuleSize);
       const trust = await loadTrust(trustSources(flags));
       const progress = progressReporter(cli.out, { verify: 'verifying', transfer: 'publishing' });

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
 import { addTrustOptions, type TrustFlags, trustSources } from '../cli/trust-options.js';
-import { parseSize } from '../core/bundle/index.js';
-import { loadTrust } from '../io/trust.js';
-import { pullBundle } from '../registry/publish.js';
+import { parseSize } from '../core/bundle/format.js';
 import { progressReporter } from './publish.js';
 import { signerText } from './verify.js';
 
@@ -26,6 +24,11 @@ export function register(program: Command, cli: Cli): void {
   )
     .option('--max-module-size <size>', 'largest module.wasm accepted (bytes, or KiB/MiB/GiB)', '512MiB')
     .action(async (spec: string, flags: PullFlags) => {
+      // Loaded when the command runs, not at start-up: each command pays only for its own modules.
+      const [{ loadTrust }, { pullBundle }] = await Promise.all([
+        import('../io/trust.js'),
+        import('../registry/publish.js'),
+      ]);
       const maxModuleSize = parseSize(flags.maxModuleSize);
       const trust = await loadTrust(trustSources(flags));
       const progress = progressReporter(cli.out, { verify: 'verifying', transfer: 'downloading' });
