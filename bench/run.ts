@@ -576,7 +576,8 @@ const notes = [
 ];
 process.stdout.write(`\n${notes.join('\n')}\n`);
 mkdirSync(RESULTS, { recursive: true });
-const file = join(RESULTS, `${stamp.slice(0, 10)}-${sha}.json`);
+// The date with the time of day, so that runs of one commit do not overwrite each other.
+const file = join(RESULTS, `${stamp.slice(0, 19).replace(/:/g, '')}-${sha}.json`);
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
 process.stdout.write(
   `\nload average at the end: ${report.machine.loadavg_at_end.join(' ')}; JSON: ${file}\n`,
