@@ -8,8 +8,6 @@ import { createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 
 /** The field prime p = 2^255 - 19. */
 const P = 2n ** 255n - 19n;
-/** The order L of the prime-order subgroup. */
-const L = 2n ** 252n + 27742317777372353535851937790883648493n;
 /** The curve constant d = -121665/121666 mod p. */
 const D = 37095705934669439343138083508754565189542113879843219016388785533085940283555n;
 
@@ -18,7 +16,7 @@ const D = 3709570593466943934313808350875456518954211387984321901638878553308594
  * After the canonical-encoding check these are the only encodings of small-order points (libsodium's list
  * also holds non-canonical ones, which are refused earlier here).
  */
-const SMALL_ORDER = new Set([
+const SMALL_ORDER = [
   '0100000000000000000000000000000000000000000000000000000000000000', // identity (order 1)
   'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', // order 2
   '0000000000000000000000000000000000000000000000000000000000000000', // order 4
@@ -27,7 +25,24 @@ const SMALL_ORDER = new Set([
   '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85', // order 8
   'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a', // order 8
   'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa', // order 8
-]);
+].map((h) => Buffer.from(h, 'hex'));
+
+/**
+ * p and L (the order of the prime-order subgroup, 2^252 + 27742317777372353535851937790883648493) as 32
+ * little-endian bytes: the checks made for every signature compare bytes, most significant
+ * first (BigInt arithmetic there was a visible part of verifying many small bundles: docs/performance.md).
+ */
+const P_BYTES = Buffer.from('edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', 'hex');
+const L_BYTES = Buffer.from('edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010', 'hex');
+
+/** Compares 32-byte little-endian numbers (the top bit of `a` ignored when `maskTop`): <0, 0 or >0. */
+function compareLittleEndian(a: Uint8Array, b: Uint8Array, maskTop: boolean): number {
+  for (let i = 31; i >= 0; i--) {
+    const x = i === 31 && maskTop ? a[i]! & 0x7f : a[i]!;
+    if (x !== b[i]) return x - b[i]!;
+  }
+  return 0;
+}
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410); the raw 32-byte key follows. */
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -68,15 +83,24 @@ function yOf(encoding: Uint8Array): bigint {
  */
 export function isCanonicalEncoding(encoding: Uint8Array): boolean {
   if (encoding.length !== 32) return false;
-  const y = yOf(encoding);
-  if (y >= P) return false;
-  const signBit = (encoding[31]! & 0x80) !== 0;
-  return !(signBit && (y === 1n || y === P - 1n));
+  const vsP = compareLittleEndian(encoding, P_BYTES, true);
+  if (vsP >= 0) return false; // y >= p
+  if ((encoding[31]! & 0x80) === 0) return true;
+  // The sign bit is set, so x must not be 0: y is neither 1 nor p - 1 (which differs from p in byte 0 only).
+  const middle = encoding.subarray(1, 31);
+  const yIsOne = encoding[0] === 0x01 && middle.every((b) => b === 0x00) && encoding[31] === 0x80;
+  const yIsPMinus1 = encoding[0] === 0xec && middle.every((b) => b === 0xff) && encoding[31] === 0xff;
+  return !yIsOne && !yIsPMinus1;
+}
+
+/** S < L for a 32-byte little-endian S (RFC 8032 §5.1.7 refuses any other S: it would make signatures malleable). */
+export function isReducedScalar(s: Uint8Array): boolean {
+  return s.length === 32 && compareLittleEndian(s, L_BYTES, false) < 0;
 }
 
 /** True for the canonical encodings of the eight small-order points. */
 export function isSmallOrderEncoding(encoding: Uint8Array): boolean {
-  return encoding.length === 32 && SMALL_ORDER.has(Buffer.from(encoding).toString('hex'));
+  return encoding.length === 32 && SMALL_ORDER.some((point) => point.equals(encoding));
 }
 
 /**
@@ -141,7 +165,7 @@ function strictEncodings(raw: Uint8Array, signature: Uint8Array): boolean {
   if (raw.length !== PUBLIC_KEY_LENGTH || signature.length !== SIGNATURE_LENGTH) return false;
   if (!isCanonicalEncoding(raw) || isSmallOrderEncoding(raw)) return false;
   if (!isCanonicalEncoding(signature.subarray(0, 32))) return false;
-  return littleEndian(signature.subarray(32)) < L;
+  return isReducedScalar(signature.subarray(32));
 }
 
 /**

@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as noble from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
+import fc from 'fast-check';
 import {
   isCanonicalEncoding,
+  isReducedScalar,
   isSmallOrderEncoding,
   publicKeyObject,
   publicKeyProblem,
@@ -305,6 +307,45 @@ describe('Ed25519: signature encodings', () => {
     const sIsL = new Uint8Array(good);
     for (let i = 0; i < 32; i++) sIsL[32 + i] = Number((L >> BigInt(8 * i)) & 0xffn);
     assert.equal(verifyEd25519(key.publicKey, message, sIsL), false);
+  });
+
+  it('the byte comparisons agree with the arithmetic definitions of "canonical" and "S < L"', () => {
+    const P = 2n ** 255n - 19n;
+    const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+    const toLe = (n: bigint) => {
+      const out = new Uint8Array(32);
+      for (let i = 0; i < 32; i++) out[i] = Number((n >> BigInt(8 * i)) & 0xffn);
+      return out;
+    };
+    const fromLe = (b: Uint8Array) => b.reduceRight((n, byte) => (n << 8n) | BigInt(byte), 0n);
+    const canonical = (b: Uint8Array) => {
+      const y = fromLe(b) & (2n ** 255n - 1n);
+      const sign = (b[31]! & 0x80) !== 0;
+      return y < P && !(sign && (y === 1n || y === P - 1n));
+    };
+    // Numbers near the boundaries (p, L, 1, p - 1, 2^255) and anywhere, with and without x's sign bit.
+    const near = (n: bigint) => fc.bigInt({ min: n - 300n, max: n + 300n });
+    const number = fc.oneof(
+      near(P),
+      near(L),
+      fc.bigInt({ min: 0n, max: 300n }),
+      near(2n ** 255n - 1n),
+      fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }),
+    );
+    const inRange = number.map((n) => (n < 0n ? -n : n) % 2n ** 256n);
+    fc.assert(
+      fc.property(inRange, fc.boolean(), (n, flip) => {
+        const bytes = toLe(n);
+        if (flip) bytes[31]! ^= 0x80;
+        assert.equal(isCanonicalEncoding(bytes), canonical(bytes), toHex(bytes));
+        assert.equal(isReducedScalar(toLe(n)), n < L, toHex(toLe(n)));
+      }),
+      { numRuns: 3000 },
+    );
+    assert.equal(isCanonicalEncoding(toLe(P - 1n)), true);
+    assert.equal(isCanonicalEncoding(toLe(P)), false);
+    assert.equal(isReducedScalar(toLe(L - 1n)), true);
+    assert.equal(isReducedScalar(toLe(L)), false);
   });
 
   it('rejects a non-canonical R and signatures of the wrong length', () => {
