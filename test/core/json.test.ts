@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { JsonParseError, parseJson, parseJsonNode } from '../../src/core/json.js';
+import fc from 'fast-check';
+import { JsonParseError, parseJson, parseJsonNode, toPlain } from '../../src/core/json.js';
 
 describe('parseJsonNode', () => {
   it('keeps number lexemes exactly', () => {
@@ -42,18 +43,30 @@ describe('parseJsonNode', () => {
     ['unterminated string', '"abc', /unterminated string/],
   ];
   for (const [what, text, message, pointer] of rejected) {
-    it(`rejects ${what}`, () => {
-      assert.throws(
-        () => parseJsonNode(text),
-        (e: unknown) => {
-          assert.ok(e instanceof JsonParseError);
-          assert.match(e.message, message);
-          if (pointer !== undefined) assert.equal(e.pointer, pointer);
-          return true;
-        },
-      );
-    });
+    for (const [name, parse] of [
+      ['parseJsonNode', parseJsonNode],
+      ['parseJson', parseJson],
+    ] as const) {
+      it(`${name} rejects ${what}`, () => {
+        assert.throws(
+          () => parse(text),
+          (e: unknown) => {
+            assert.ok(e instanceof JsonParseError);
+            assert.match(e.message, message);
+            if (pointer !== undefined) assert.equal(e.pointer, pointer);
+            return true;
+          },
+        );
+      });
+    }
   }
+
+  it('escapes keys in the JSON pointer of an error (RFC 6901)', () => {
+    assert.throws(
+      () => parseJson('{"a/b":{"m~n":[1,{"x":1,"x":2}]}}'),
+      (e: unknown) => e instanceof JsonParseError && e.pointer === '/a~1b/m~0n/1/x',
+    );
+  });
 
   it('limits nesting like serde_json (127 levels pass, 128 fail)', () => {
     assert.doesNotThrow(() => parseJsonNode(`${'['.repeat(127)}${']'.repeat(127)}`));
@@ -66,6 +79,93 @@ describe('parseJsonNode', () => {
 });
 
 describe('parseJson', () => {
+  /** The reference: the strict parser's tree, converted. parseJson's native fast path must agree with it. */
+  const reference = (text: string): { value: unknown } | { error: string } => {
+    try {
+      return { value: toPlain(parseJsonNode(text)) };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  };
+  const outcome = (text: string): { value: unknown } | { error: string } => {
+    try {
+      return { value: parseJson(text) };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  };
+
+  /** JSON texts with random layout, then often spoiled: a repeated key, a surrogate escape, deep nesting, junk. */
+  const texts = fc
+    .tuple(
+      fc.jsonValue({ maxDepth: 4 }),
+      fc.constantFrom('', ' ', '\n', '\t', '\r\n  '),
+      fc.nat(),
+      fc.constantFrom(
+        'none',
+        'duplicate',
+        'surrogate',
+        'pair',
+        'deep',
+        'delete',
+        'insert',
+        'proto',
+        'escaped-key',
+      ),
+      fc.string({ maxLength: 3, unit: 'binary' }),
+    )
+    .map(([value, ws, n, mutation, junk]) => {
+      let text = JSON.stringify(value, null, ws.length === 0 ? undefined : ws).replace(/:/g, `${ws}:`);
+      const keys = [...text.matchAll(/"((?:[^"\\]|\\.)*)"\s*:/g)];
+      const at = (k: number) => (text.length === 0 ? 0 : k % (text.length + 1));
+      switch (mutation) {
+        case 'duplicate': {
+          const key = keys[n % Math.max(1, keys.length)];
+          if (key !== undefined) text = text.replace(/\{/, `{${key[0]}0,`);
+          break;
+        }
+        case 'surrogate':
+          text = `[${text},"\\ud${(8 + (n % 8)).toString(16)}00"]`;
+          break;
+        case 'pair':
+          text = `{"\\ud83d\\ude00":${text}}`;
+          break;
+        case 'deep': {
+          const depth = 120 + (n % 16);
+          text = `${'['.repeat(depth)}${text}${']'.repeat(depth)}`;
+          break;
+        }
+        case 'delete':
+          text = text.slice(0, at(n)) + text.slice(at(n) + 1);
+          break;
+        case 'insert':
+          text = text.slice(0, at(n)) + junk + text.slice(at(n));
+          break;
+        case 'proto':
+          text = `{"__proto__":${text},"a":{"__proto__":1,"\\u005f_proto__":2}}`;
+          break;
+        case 'escaped-key':
+          text = `{"a\\"b":1,"a\\u0022b":2,"c\\\\":${text}}`;
+          break;
+      }
+      return text;
+    });
+
+  it("the native fast path gives the strict parser's verdict: same value, or the same error", () => {
+    fc.assert(
+      fc.property(texts, (text) => {
+        assert.deepStrictEqual(outcome(text), reference(text), JSON.stringify(text));
+      }),
+      { numRuns: 4000 },
+    );
+  });
+
+  it('tells a repeated key from the same characters inside strings', () => {
+    assert.deepEqual(parseJson('{"a":"\\"b\\":1","b":["x:",{"a":1}]}'), { a: '"b":1', b: ['x:', { a: 1 }] });
+    assert.throws(() => parseJson('{"a":"x","b":{"y":1},"a" :2}'), /duplicate key "a"/);
+    assert.throws(() => parseJson('{"a\\u0062":1,"ab":2}'), /duplicate key "ab"/);
+  });
+
   it('never lets a "__proto__" key set the prototype', () => {
     const value = parseJson('{"__proto__": {"polluted": true}}') as Record<string, unknown>;
     assert.equal(Object.getPrototypeOf(value), Object.prototype);
