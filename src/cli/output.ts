@@ -73,12 +73,17 @@ export class Output {
     this.stderr.write(`${lines.join('\n')}\n`);
   }
 
+  /** Whether progress() can show anything at all (a command may then skip measuring the work). */
+  get mayShowProgress(): boolean {
+    return !this.json && this.stderr.isTTY === true;
+  }
+
   /**
    * A progress line on stderr for long work (SPEC §2): only on a TTY and never in --json mode.
    * Returns undefined when no progress should be shown.
    */
   progress(label: string, total: number): Progress | undefined {
-    if (this.json || this.stderr.isTTY !== true || total < 4 * 1024 * 1024) return undefined;
+    if (!this.mayShowProgress || total < 4 * 1024 * 1024) return undefined;
     const stderr = this.stderr;
     let last = 0;
     const mib = (n: number) => (n / (1024 * 1024)).toFixed(1);

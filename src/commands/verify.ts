@@ -54,14 +54,16 @@ export function register(program: Command, cli: Cli): void {
       }
       // Progress over all bundles together (shown only on a TTY, never with --json, for a few MiB or more).
       // Synchronous: a stat is microseconds, and hundreds of them on the thread pool would queue up ahead of
-      // the signature checks.
-      const sizes = bundles.map((b) => {
-        try {
-          return statSync(b).size;
-        } catch {
-          return 0;
-        }
-      });
+      // the signature checks. Not even that when no progress can be shown (a pipeline's batch).
+      const sizes = cli.out.mayShowProgress
+        ? bundles.map((b) => {
+            try {
+              return statSync(b).size;
+            } catch {
+              return 0;
+            }
+          })
+        : [];
       const progress = cli.out.progress(
         'verifying',
         sizes.reduce((a, b) => a + b, 0),

@@ -100,7 +100,9 @@ export function isReducedScalar(s: Uint8Array): boolean {
 
 /** True for the canonical encodings of the eight small-order points. */
 export function isSmallOrderEncoding(encoding: Uint8Array): boolean {
-  return encoding.length === 32 && SMALL_ORDER.some((point) => point.equals(encoding));
+  return (
+    encoding.length === 32 && SMALL_ORDER.some((point) => point[0] === encoding[0] && point.equals(encoding))
+  );
 }
 
 /**

@@ -256,7 +256,8 @@ const SLOT_OF: ReadonlyMap<string, Slot> = new Map<EntryName, Slot>([
 /** The bundle rules applied to each tar entry as the parser reports it. */
 class BundlePolicy {
   private readonly maxModuleSize: number;
-  private readonly small = new Map<Slot, { bytes: Buffer; fill: number; mtime: number }>();
+  /** Small entries as the parser hands them over: usually one piece (a view of the inflated data, no copy). */
+  private readonly small = new Map<Slot, { pieces: Buffer[]; mtime: number }>();
   private moduleHash: Hash | undefined;
   private moduleSize = 0;
   private slot: Slot | undefined;
@@ -304,7 +305,7 @@ class BundlePolicy {
       this.moduleHash = createHash('sha256');
       this.moduleSize = e.size;
     } else {
-      this.small.set(slot, { bytes: Buffer.alloc(e.size), fill: 0, mtime: e.mtime });
+      this.small.set(slot, { pieces: [], mtime: e.mtime });
     }
   }
 
@@ -314,9 +315,8 @@ class BundlePolicy {
       this.options.onModuleChunk?.(chunk);
       if (this.queueModule) this.pending.push(chunk);
     } else {
-      const entry = this.small.get(this.slot!)!;
-      chunk.copy(entry.bytes, entry.fill);
-      entry.fill += chunk.length;
+      // Inflated chunks are never reused or written to, so keeping views of them is safe.
+      this.small.get(this.slot!)!.pieces.push(chunk);
     }
   }
 
@@ -333,10 +333,15 @@ class BundlePolicy {
 
   /** The checks that need every entry: presence by runtime, then the manifest's content. */
   contents(path: string, size: number, sha256: string | undefined): BundleContents {
-    const manifestEntry = this.small.get('manifest');
-    if (manifestEntry === undefined) throw this.invalid(`there is no ${ENTRY.manifest} entry`);
+    const bytesOf = (slot: Slot) => {
+      const pieces = this.small.get(slot)?.pieces;
+      if (pieces === undefined) return undefined;
+      return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+    };
+    const manifestBytes = bytesOf('manifest');
+    if (manifestBytes === undefined) throw this.invalid(`there is no ${ENTRY.manifest} entry`);
     // Archive problems come first: a manifest inside a malformed archive is not worth validating.
-    const manifest = parseManifest(manifestEntry.bytes, {
+    const manifest = parseManifest(manifestBytes, {
       source: `${path}:${ENTRY.manifest}`,
       inBundle: true,
     });
@@ -352,18 +357,18 @@ class BundlePolicy {
         `tar entry ${ENTRY.asc} is not allowed in a wasm bundle (wasm bundles are signed with Ed25519 only)`,
       );
     }
-    const ed25519 = this.small.get('ed25519');
-    const asc = this.small.get('asc');
+    const ed25519 = bytesOf('ed25519');
+    const asc = bytesOf('asc');
     return {
       path,
       size,
       ...(sha256 === undefined ? {} : { sha256 }),
-      manifestBytes: manifestEntry.bytes,
+      manifestBytes,
       manifest,
       ...(hasModule ? { module: { sha256: this.moduleHash!.digest('hex'), size: this.moduleSize } } : {}),
-      ...(ed25519 === undefined ? {} : { signatureEd25519: ed25519.bytes }),
-      ...(asc === undefined ? {} : { signatureAsc: asc.bytes }),
-      mtime: manifestEntry.mtime,
+      ...(ed25519 === undefined ? {} : { signatureEd25519: ed25519 }),
+      ...(asc === undefined ? {} : { signatureAsc: asc }),
+      mtime: this.small.get('manifest')!.mtime,
     };
   }
 }
