@@ -89,12 +89,14 @@ export function register(program: Command, cli: Cli): void {
         cli.out.printJson({ ok, results });
         return;
       }
-      for (const r of results) cli.out.line(verifyText(cli.out, r));
+      // One write for the whole report: a batch of hundreds of bundles is one line each.
+      const lines = results.map((r) => verifyText(cli.out, r));
       if (results.length > 1) {
         const failed = results.filter((r) => !r.ok).length;
-        cli.out.line(
+        lines.push(
           ok ? `all ${results.length} bundles verified` : `${failed} of ${results.length} bundles failed`,
         );
       }
+      cli.out.line(lines.join('\n'));
     });
 }

@@ -301,8 +301,6 @@ export function parseJson(text: string, options?: ParseOptions): unknown {
 
 const UNDECIDED: unique symbol = Symbol('undecided');
 
-/** A string token, and whether it is a key: optional JSON whitespace and a colon follow it. */
-const STRING_TOKEN = /"[^"\\]*(?:\\.[^"\\]*)*"([ \t\n\r]*:)?/g;
 /** A \u escape of a UTF-16 surrogate, or a lone surrogate in the text itself. */
 const SURROGATES = /\\u[dD][89a-fA-F]|[\ud800-\udfff]/u;
 
@@ -323,11 +321,36 @@ function parseJsonNative(text: string, maxDepth: number): unknown {
   } catch {
     return UNDECIDED;
   }
-  let keyTokens = 0;
-  // In valid JSON a quote outside a string always opens one, so consecutive matches are exactly the strings.
-  for (const m of text.matchAll(STRING_TOKEN)) if (m[1] !== undefined) keyTokens++;
   const keptKeys = countKeys(value, 0, maxDepth);
-  return keptKeys === keyTokens ? value : UNDECIDED;
+  return keptKeys >= 0 && keptKeys === countKeyTokens(text) ? value : UNDECIDED;
+}
+
+/**
+ * The key strings in valid JSON text: strings followed by optional whitespace and a colon. In valid JSON a
+ * quote outside a string always opens one, and a string ends at the first quote not escaped by an odd run of
+ * backslashes, so jumping from quote to quote finds exactly the strings.
+ */
+function countKeyTokens(text: string): number {
+  let count = 0;
+  let open = text.indexOf('"');
+  while (open !== -1) {
+    let close = text.indexOf('"', open + 1);
+    while (close !== -1 && isEscaped(text, close)) close = text.indexOf('"', close + 1);
+    if (close === -1) return -1;
+    let next = close + 1;
+    let c = text.charCodeAt(next);
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++next);
+    if (c === 0x3a) count++;
+    open = text.indexOf('"', next);
+  }
+  return count;
+}
+
+/** Whether the character at `at` follows an odd number of backslashes. */
+function isEscaped(text: string, at: number): boolean {
+  let before = at - 1;
+  while (before >= 0 && text.charCodeAt(before) === 0x5c) before--;
+  return (at - 1 - before) % 2 === 1;
 }
 
 /** Keys of every object in a JSON.parse result; -1 when nesting exceeds maxDepth. */

@@ -6,7 +6,7 @@
  * bundle passes when the reader and digest checks pass and at least one signature passes every check of its
  * own. Trust material is data handed in (src/core/policy.ts); nothing here reads keys or policies.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { AurionError, type ErrorCode, EXIT_CODE_OF } from '../errors.js';
 import { type BundleContents, checkModuleDigest, readBundle } from './bundle/index.js';
 import { verifyEd25519Async } from './ed25519.js';
@@ -63,7 +63,8 @@ export interface VerifyOptions {
   readonly onProgress?: (bytesRead: number, totalBytes: number) => void;
 }
 
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+/** One-shot SHA-256 (no Hash object: this runs for every bundle of a batch). */
+const sha256 = (bytes: Uint8Array) => hash('sha256', bytes, 'hex');
 
 function errorOf(e: unknown): VerifyError {
   if (e instanceof AurionError) return { code: e.code, message: e.message };
