@@ -358,6 +358,7 @@ function pgpKeyId(fingerprint: string): string {
 
 /** True when the revocation list names this Ed25519 key id or OpenPGP fingerprint (or its long key id). */
 export function isRevoked(policy: TrustPolicy, id: string): boolean {
+  if (policy.revoked.size === 0) return false;
   const lower = id.toLowerCase();
   if (policy.revoked.has(lower)) return true;
   return lower.length > 16 && policy.revoked.has(pgpKeyId(lower));
@@ -374,13 +375,14 @@ export interface PolicyFinding {
  */
 export function evaluateRules(
   policy: TrustPolicy,
-  signer: TrustRules & { readonly id: string },
+  signer: TrustRules,
+  signerId: string,
   manifest: Manifest,
   now: Date,
 ): PolicyFinding[] {
   const findings: PolicyFinding[] = [];
-  const who = `key ${signer.id}${signer.name === undefined ? '' : ` (${signer.name})`}`;
-  if (isRevoked(policy, signer.id)) {
+  const who = `key ${signerId}${signer.name === undefined ? '' : ` (${signer.name})`}`;
+  if (isRevoked(policy, signerId)) {
     findings.push({ code: 'KEY_REVOKED', message: `${who} is revoked by the trust policy` });
   }
   if (signer.expires !== undefined && now.getTime() >= signer.expires.getTime()) {

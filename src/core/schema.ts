@@ -3,7 +3,7 @@
  * `allErrors` and `verbose`, so each error carries its schema node; a node's `description` explains the rule.
  */
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import type { Issue } from '../errors.js';
+import { AurionError, type Issue } from '../errors.js';
 import { pointerToken } from './json.js';
 
 function describeError(e: ErrorObject): Issue | undefined {
@@ -42,9 +42,23 @@ function describeError(e: ErrorObject): Issue | undefined {
   }
 }
 
+/**
+ * The two validators build.mjs generates from one schema: `quick` answers valid or not, stopping at the first
+ * problem; `full` finds every problem and explains it, and runs only when quick refused.
+ */
+export interface SchemaValidator {
+  readonly quick: (value: unknown) => boolean;
+  readonly full: ValidateFunction;
+}
+
 /** Runs a generated validator; returns every problem, deduplicated, in document order. */
-export function schemaIssues(validate: ValidateFunction, value: unknown): Issue[] {
-  if (validate(value)) return [];
+export function schemaIssues(validator: SchemaValidator, value: unknown): Issue[] {
+  if (validator.quick(value)) return [];
+  const validate = validator.full;
+  if (validate(value)) {
+    // Both come from the same schema, so this cannot happen; if it does, nothing passes (fail closed).
+    throw new AurionError('INTERNAL', 'the schema validators disagree: quick refused what full accepted');
+  }
   const seen = new Set<string>();
   const issues: Issue[] = [];
   for (const e of validate.errors ?? []) {

@@ -165,7 +165,7 @@ async function verifyEnvelope(
       message: `${where}: the manifest signature does not verify with key ${keyId}`,
     });
   }
-  for (const finding of evaluateRules(trust, { ...trusted, id: keyId }, bundle.manifest, now)) {
+  for (const finding of evaluateRules(trust, trusted, keyId, bundle.manifest, now)) {
     errors.push({ code: finding.code, message: `${where}: ${finding.message}` });
   }
   const deduped = dedupe(errors);
@@ -229,7 +229,7 @@ async function verifyPgp(bundle: BundleContents, trust: TrustPolicy, now: Date):
       ],
     };
   }
-  const findings = evaluateRules(trust, { ...trusted, id: trusted.fingerprint }, bundle.manifest, now);
+  const findings = evaluateRules(trust, trusted, trusted.fingerprint, bundle.manifest, now);
   // A revocation may name the signing subkey rather than the primary key.
   if (
     outcome.signingKeyFingerprint !== trusted.fingerprint &&

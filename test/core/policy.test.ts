@@ -310,7 +310,6 @@ describe('policy rules', () => {
     ...overrides,
   });
   const signer = (rules: Record<string, unknown> = {}) => ({
-    id: alice.keyId,
     maxRiskClass: 'High' as const,
     plugins: ['*'],
     source: 'test',
@@ -318,7 +317,7 @@ describe('policy rules', () => {
   });
   const now = new Date('2026-06-01T00:00:00Z');
   const codes = (policy: TrustPolicy, rules: Record<string, unknown>, m = manifest()) =>
-    evaluateRules(policy, signer(rules), m, now).map((f) => f.code);
+    evaluateRules(policy, signer(rules), alice.keyId, m, now).map((f) => f.code);
 
   it('allows a plugin within every rule', () => {
     assert.deepEqual(codes(base(), {}), []);
