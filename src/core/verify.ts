@@ -316,15 +316,11 @@ export async function verifyBundle(
 ): Promise<VerifyResult> {
   let bundle: BundleContents;
   try {
-    bundle = await readBundle(path, {
-      ...(options.maxModuleSize === undefined ? {} : { maxModuleSize: options.maxModuleSize }),
-      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-    });
+    bundle = await readBundle(path, options);
   } catch (e) {
     return { bundle: path, ok: false, plugin: null, signer: null, signatures: [], errors: [errorOf(e)] };
   }
-  const result = await verifyContents(bundle, trust, options);
-  return { ...result, bundle: path };
+  return verifyContents(bundle, trust, options); // bundle.path is `path`
 }
 
 /**
@@ -345,16 +341,17 @@ export async function verifyBundles(
   // One instant for the whole call: every bundle is judged against the same expiry moment.
   const now = options.now ?? new Date();
   let next = 0;
+  const shared: VerifyOptions = { ...rest, now };
   const worker = async () => {
     while (next < paths.length) {
       const i = next++;
-      results[i] = await verifyBundle(paths[i]!, trust, {
-        ...rest,
-        now,
-        ...(onProgress === undefined
-          ? {}
-          : { onProgress: (read: number, total: number) => onProgress(i, read, total) }),
-      });
+      results[i] = await verifyBundle(
+        paths[i]!,
+        trust,
+        onProgress === undefined
+          ? shared
+          : { ...shared, onProgress: (read: number, total: number) => onProgress(i, read, total) },
+      );
     }
   };
   const workers = Math.max(1, Math.min(concurrency ?? 8, paths.length));
