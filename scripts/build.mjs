@@ -85,6 +85,26 @@ for (const file of ['validators.js', 'quick-validators.js', 'full-validators.js'
 // for OpenPGP work. The library (dist/src/index.js) is not bundled. Identifiers are kept, so AURION_DEBUG=1
 // stack traces still name the functions.
 const bundle = join(root, 'dist', 'src', 'cli', 'main.bundle.cjs');
+// commander requires node:child_process when it loads, for executable subcommands, which this CLI does not
+// have; loading it (with net, dgram and their internals) was a visible part of every command's start-up. In the
+// bundle, commander gets a stand-in that loads the real module on first use instead.
+const lazyChildProcessForCommander = {
+  name: 'lazy-child-process-for-commander',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer)
+        ? { path: 'child_process', namespace: 'lazy-child-process' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+      contents:
+        'let real;\n' +
+        "const load = () => (real ??= require('node:child_process'));\n" +
+        'module.exports = new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });\n',
+      loader: 'js',
+    }));
+  },
+};
 await require('esbuild').build({
   entryPoints: [join(root, 'dist', 'src', 'cli', 'main.js')],
   outfile: bundle,
@@ -97,6 +117,7 @@ await require('esbuild').build({
   supported: { 'dynamic-import': false },
   define: { 'import.meta.url': 'aurionBundleUrl' },
   banner: { js: "const aurionBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [lazyChildProcessForCommander],
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',

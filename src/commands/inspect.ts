@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
 import { inspectText } from '../cli/inspect-text.js';
@@ -26,10 +26,14 @@ export function register(program: Command, cli: Cli): void {
       ]);
       const maxModuleSize = parseSize(flags.maxModuleSize ?? '512MiB');
       const trust = await loadTrust(trustSources(flags));
-      const size = await stat(bundle).then(
-        (s) => s.size,
-        () => 0,
-      );
+      let size = 0;
+      if (cli.out.mayShowProgress) {
+        try {
+          size = statSync(bundle).size;
+        } catch {
+          size = 0; // inspectBundle reports the unreadable file
+        }
+      }
       const progress = cli.out.progress('reading', size);
       const report = await inspectBundle(bundle, {
         trust,

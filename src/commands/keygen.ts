@@ -1,4 +1,3 @@
-import { unlink } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
 import { AurionError } from '../errors.js';
@@ -44,7 +43,10 @@ async function assertFree(paths: readonly string[]): Promise<void> {
 /** Writes all files or none: a failure (such as a file created meanwhile) removes what this call wrote. */
 async function writeAllOrNothing(files: readonly KeyFile[]): Promise<void> {
   await assertFree(files.map((f) => f.path));
-  const { writeFileAtomic } = await import('../io/atomic.js');
+  const [{ writeFileAtomic }, { unlink }] = await Promise.all([
+    import('../io/atomic.js'),
+    import('node:fs/promises'),
+  ]);
   const written: string[] = [];
   try {
     for (const f of files) {

@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import { AurionError } from '../errors.js';
-import { type BundleContents, readBundle } from './bundle/index.js';
+import { type BundleContents, readBundle } from './bundle/reader.js';
 import { parseEnvelope, subjectOf } from './envelope.js';
 import { effectiveRiskClass, type TrustPolicy } from './policy.js';
 import {

@@ -8,7 +8,8 @@
  */
 import { hash } from 'node:crypto';
 import { AurionError, type ErrorCode, EXIT_CODE_OF } from '../errors.js';
-import { type BundleContents, checkModuleDigest, readBundle } from './bundle/index.js';
+// From the reader itself, not ./bundle/index.js: the writer (and its file-writing modules) is not verify's.
+import { type BundleContents, checkModuleDigest, readBundle } from './bundle/reader.js';
 import { verifyEd25519Async } from './ed25519.js';
 import { type Envelope, parseEnvelope, subjectOf } from './envelope.js';
 import { effectiveRiskClass, evaluateRules, isRevoked, type TrustPolicy } from './policy.js';

@@ -1,6 +1,12 @@
 /** Reading user-named files: a missing or unreadable file is IO_ERROR (4) with the path (SPEC §2). */
-import { readFile, stat } from 'node:fs/promises';
+// node:fs with promisify rather than node:fs/promises, which loads a dozen more internal modules (readline,
+// watchers, directory streams) at start-up: this module is on every command's path (docs/performance.md).
+import { readFile as readFileCallback, stat as statCallback } from 'node:fs';
+import { promisify } from 'node:util';
 import { AurionError, ioError } from '../errors.js';
+
+const readFile = promisify(readFileCallback);
+const stat = promisify(statCallback);
 
 /** Reads a whole (small) file; refuses files over `maxBytes` so a wrong path cannot exhaust memory. */
 export async function readSmallFile(
