@@ -4,7 +4,7 @@
  * and never held whole; small entries are collected up to their limits, which are checked from the tar header
  * before any data is read. Nothing is ever written to disk.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, type Hash, hash } from 'node:crypto';
 import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -258,7 +258,9 @@ class BundlePolicy {
   private readonly maxModuleSize: number;
   /** Small entries as the parser hands them over: usually one piece (a view of the inflated data, no copy). */
   private readonly small = new Map<Slot, { pieces: Buffer[]; mtime: number }>();
-  private moduleHash: Hash | undefined;
+  /** Whether module.wasm was seen, and its digest: streamed (`Hash`), or computed at once (a hex string). */
+  private hasModule = false;
+  private moduleHash: Hash | string | undefined;
   private moduleSize = 0;
   private slot: Slot | undefined;
   private pending: Buffer[] = [];
@@ -282,7 +284,7 @@ class BundlePolicy {
       );
     }
     if (e.kind !== 'file') throw this.invalid(`tar entry ${e.name} is a ${e.kind}, not a regular file`);
-    if (this.small.has(slot) || (slot === 'module' && this.moduleHash !== undefined)) {
+    if (this.small.has(slot) || (slot === 'module' && this.hasModule)) {
       throw this.invalid(`duplicate tar entry ${e.name}`);
     }
     const limit =
@@ -302,7 +304,7 @@ class BundlePolicy {
     }
     this.slot = slot;
     if (slot === 'module') {
-      this.moduleHash = createHash('sha256');
+      this.hasModule = true;
       this.moduleSize = e.size;
     } else {
       this.small.set(slot, { pieces: [], mtime: e.mtime });
@@ -311,7 +313,13 @@ class BundlePolicy {
 
   data(chunk: Buffer): void {
     if (this.slot === 'module') {
-      this.moduleHash!.update(chunk);
+      if (this.moduleHash === undefined && chunk.length === this.moduleSize) {
+        // The whole module in one piece (a small bundle, inflated at once): one-shot, no Hash object.
+        this.moduleHash = hash('sha256', chunk, 'hex');
+      } else {
+        this.moduleHash ??= createHash('sha256');
+        (this.moduleHash as Hash).update(chunk);
+      }
       this.options.onModuleChunk?.(chunk);
       if (this.queueModule) this.pending.push(chunk);
     } else {
@@ -322,6 +330,12 @@ class BundlePolicy {
 
   entryEnd(): void {
     this.slot = undefined;
+  }
+
+  /** The module's SHA-256 (hex); an empty module has had no data at all. */
+  private moduleDigest(): string {
+    const h = this.moduleHash ?? createHash('sha256');
+    return typeof h === 'string' ? h : h.digest('hex');
   }
 
   /** Module chunks delivered since the last call (only collected for a module sink). */
@@ -345,7 +359,7 @@ class BundlePolicy {
       source: `${path}:${ENTRY.manifest}`,
       inBundle: true,
     });
-    const hasModule = this.moduleHash !== undefined;
+    const hasModule = this.hasModule;
     if (manifest.runtime === 'container' && hasModule) {
       throw this.invalid(`tar entry ${ENTRY.module} is not allowed in a container bundle`);
     }
@@ -365,7 +379,7 @@ class BundlePolicy {
       ...(sha256 === undefined ? {} : { sha256 }),
       manifestBytes,
       manifest,
-      ...(hasModule ? { module: { sha256: this.moduleHash!.digest('hex'), size: this.moduleSize } } : {}),
+      ...(hasModule ? { module: { sha256: this.moduleDigest(), size: this.moduleSize } } : {}),
       ...(ed25519 === undefined ? {} : { signatureEd25519: ed25519 }),
       ...(asc === undefined ? {} : { signatureAsc: asc }),
       mtime: this.small.get('manifest')!.mtime,
