@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 'use strict';
-// CommonJS (bin/package.json), so that nothing has used libuv's thread pool yet when this runs: loading an ES
-// module does, and the pool's size is fixed when it starts. Signature checks of a batch run on the pool while
+// CommonJS (bin/package.json), like the launcher it loads (dist/src/cli/launch.cjs, built from
+// src/cli/launch.ts): Node's ES module loader is never started, and nothing has used libuv's thread pool yet
+// when this runs, whose size is fixed when it starts. Signature checks of a batch run on the pool while
 // the main thread reads the next bundles; the default four pool threads on a two-core machine take turns with
 // the main thread for its core, so the pool gets one thread per core but one, at least two
 // (docs/performance.md). A UV_THREADPOOL_SIZE set by the user is kept.
@@ -9,8 +10,8 @@ if (process.env.UV_THREADPOOL_SIZE === undefined) {
   const cores = require('node:os').availableParallelism();
   process.env.UV_THREADPOOL_SIZE = String(Math.max(2, cores - 1));
 }
-import('../dist/src/cli/launch.js')
-  .then(({ launch }) => launch(process.argv.slice(2)))
+require('../dist/src/cli/launch.cjs')
+  .launch(process.argv.slice(2))
   .then((code) => {
     process.exitCode = code;
   });

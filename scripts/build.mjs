@@ -123,6 +123,20 @@ await require('esbuild').build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+// The launcher as CommonJS too (dist/src/cli/launch.cjs, for bin/aurion-plugin.js): loading an ES module starts
+// Node's ES module loader, about 5 ms of a short command's start-up (docs/performance.md).
+await require('esbuild').build({
+  entryPoints: [join(root, 'dist', 'src', 'cli', 'launch.js')],
+  outfile: join(root, 'dist', 'src', 'cli', 'launch.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  define: { 'import.meta.url': 'aurionLaunchUrl' },
+  banner: { js: "const aurionLaunchUrl = require('node:url').pathToFileURL(__filename).href;" },
+  legalComments: 'none',
+  logLevel: 'warning',
+});
 // The code cache: V8's compiled code for the bundle after a run of the main commands (scripts/train-cli.mjs).
 // A Node.js whose V8 differs rejects it and compiles the bundle as usual.
 execFileSync(process.execPath, [join(root, 'scripts', 'train-cli.mjs')], {

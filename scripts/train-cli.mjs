@@ -3,10 +3,13 @@
 // the commands goes to stdout, which the build discards; any command that fails fails the build.
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import initWabt from 'wabt';
-import { loadCli } from '../dist/src/cli/launch.js';
+
+// The launcher the bin uses (CommonJS; the same code as dist/src/cli/launch.js).
+const { loadCli } = createRequire(import.meta.url)('../dist/src/cli/launch.cjs');
 
 const PLUGIN_WAT = `(module
   (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))

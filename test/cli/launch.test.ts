@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { BUNDLE, CODE_CACHE, loadCli } from '../../src/cli/launch.js';
@@ -13,6 +14,17 @@ describe('the bundled CLI and its code cache', () => {
     const cli = loadCli();
     assert.equal(typeof cli.main, 'function');
     assert.equal(cli.cacheAccepted, true, 'V8 rejected the code cache: was it made by another Node.js?');
+  });
+
+  it('the CommonJS launcher the bin uses loads the same bundle and cache', () => {
+    const cjs = createRequire(import.meta.url)(join(BUNDLE, '..', 'launch.cjs')) as {
+      BUNDLE: string;
+      CODE_CACHE: string;
+      loadCli: typeof loadCli;
+    };
+    assert.equal(cjs.BUNDLE, BUNDLE);
+    assert.equal(cjs.CODE_CACHE, CODE_CACHE);
+    assert.equal(cjs.loadCli().cacheAccepted, true);
   });
 
   it('verify of an Ed25519 bundle never loads openpgp; keygen --type pgp does', async (t) => {
