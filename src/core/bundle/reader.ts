@@ -78,15 +78,25 @@ function gunzipWhole(input: Buffer): { buffer: Buffer; consumed: number } | unde
   }
 }
 
-/** Reads a whole small file (one byte more than expected, to notice growth); closes it. */
+/**
+ * Where small bundle files are read: one buffer for the process, since a file's bytes are needed only until
+ * they are inflated, synchronously, with nothing else running in between (no allocation per bundle of a
+ * batch). Whatever must outlive that — the streaming fallback below — takes a copy.
+ */
+let scratch: Buffer | undefined;
+
+/** Reads a whole small file (one byte more than expected, to notice growth) into `scratch`; closes it. */
 function readWhole(fd: number, size: number): Buffer {
   try {
-    const buffer = Buffer.allocUnsafe(size + 1);
+    scratch ??= Buffer.allocUnsafeSlow(SMALL_FILE + 1);
+    const buffer = scratch.subarray(0, size + 1);
     let filled = 0;
     for (;;) {
-      const bytesRead = readSync(fd, buffer, filled, buffer.length - filled, filled);
-      if (bytesRead === 0) break;
+      const wanted = buffer.length - filled;
+      const bytesRead = readSync(fd, buffer, filled, wanted, filled);
       filled += bytesRead;
+      // A regular file reads short only at its end, so a short read needs no second call to find it.
+      if (bytesRead === 0 || bytesRead < wanted) break;
       if (filled === buffer.length) break;
     }
     return buffer.subarray(0, filled);
@@ -165,9 +175,11 @@ export async function scanBundle(
     }
   }
   // The stream owns the file descriptor from here on and closes it when it ends or is destroyed (a small
-  // bundle that took this path streams from the bytes already read).
+  // bundle that took this path streams from a copy of the bytes already read: `scratch` is reused).
   const file: Readable =
-    whole === undefined ? createReadStream(path, { fd, highWaterMark: CHUNK }) : Readable.from([whole]);
+    whole === undefined
+      ? createReadStream(path, { fd, highWaterMark: CHUNK })
+      : Readable.from([Buffer.from(whole)]);
   const gunzip = createGunzip({ chunkSize: CHUNK });
   const bundleHash = options.hashBundle === true ? createHash('sha256') : undefined;
   let bytesRead = 0;
