@@ -6,4 +6,6 @@ export interface Cli {
   readonly env: NodeJS.ProcessEnv;
   /** For commands that report failure inside their result (verify): the exit code to end with. */
   exitCode: number;
+  /** Thread ids of libuv's pool when the launcher could tell them (src/io/thread-pool.ts); else []. */
+  readonly poolThreads: readonly number[];
 }

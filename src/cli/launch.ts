@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
+import { startThreadPool } from '../io/thread-pool.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const BUNDLE = join(here, 'main.bundle.cjs');
@@ -17,7 +18,11 @@ export const CODE_CACHE = join(here, 'main.bundle.cache');
 
 export interface LoadedCli {
   /** The CLI's main (src/cli/main.ts) from the bundle: argv without `node` and the script; the exit code. */
-  readonly main: (argv: readonly string[]) => Promise<number>;
+  readonly main: (
+    argv: readonly string[],
+    env?: NodeJS.ProcessEnv,
+    runtime?: { readonly poolThreads?: readonly number[] },
+  ) => Promise<number>;
   /** Whether a code cache was there and V8 accepted it. */
   readonly cacheAccepted: boolean;
   /** Writes the code compiled so far as the code cache (the build's training run only). */
@@ -53,7 +58,14 @@ export function loadCli(): LoadedCli {
   };
 }
 
-/** Runs the CLI with `argv` (without `node` and the script) and resolves with its exit code. */
+/**
+ * Runs the CLI with `argv` (without `node` and the script) and resolves with its exit code. Called first
+ * thing by bin/aurion-plugin.js, before anything has used libuv's thread pool: it starts the pool and notes
+ * its threads (src/io/thread-pool.ts).
+ */
 export function launch(argv: readonly string[]): Promise<number> {
-  return loadCli().main(argv);
+  const poolThreads = startThreadPool();
+  return loadCli().main(argv, process.env, { poolThreads });
 }
+
+export { lowerThreadPriority, startThreadPool } from '../io/thread-pool.js';

@@ -68,13 +68,17 @@ function internalError(err: unknown): AurionError {
   });
 }
 
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  runtime: { readonly poolThreads?: readonly number[] } = {},
+): Promise<number> {
   const json = globalFlag(argv, '--json');
   const color =
     !globalFlag(argv, '--no-color') && env['NO_COLOR'] === undefined && process.stdout.isTTY === true;
   const debug = env['AURION_DEBUG'] === '1';
   const out = new Output({ json, color });
-  const cli: Cli = { out, env, exitCode: 0 };
+  const cli: Cli = { out, env, exitCode: 0, poolThreads: runtime.poolThreads ?? [] };
   try {
     await buildProgram(cli).parseAsync([...argv], { from: 'user' });
     return cli.exitCode;

@@ -6,6 +6,7 @@ import { addTrustOptions, type TrustFlags, trustSources } from '../cli/trust-opt
 import { parseSize } from '../core/bundle/format.js';
 import type { Signer, VerifyResult } from '../core/verify.js';
 import { AurionError } from '../errors.js';
+import { lowerThreadPriority } from '../io/thread-pool.js';
 
 interface VerifyFlags extends TrustFlags {
   readonly maxModuleSize?: string;
@@ -46,6 +47,9 @@ export function register(program: Command, cli: Cli): void {
         import('../io/trust.js'),
       ]);
       const maxModuleSize = parseSize(flags.maxModuleSize ?? '512MiB');
+      // A batch: the main thread, reading the next bundles, sets the pace; the pool's signature checks take
+      // what the main thread leaves of the cores (docs/performance.md).
+      if (bundles.length > 1) lowerThreadPriority(cli.poolThreads);
       const trust = await loadTrust(trustSources(flags));
       if (trust === undefined) {
         throw new AurionError('USAGE', 'no trust material: nothing can verify without a trusted key', {
