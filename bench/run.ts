@@ -49,7 +49,7 @@ const FULL: Config = {
   flatSizes: [64, 128, 256],
   small: 16 * 1024,
   batch: 200,
-  rounds: { large: 7, build: 5, rss: 3, startup: 21, batch: 11 },
+  rounds: { large: 7, build: 5, rss: 3, startup: 21, batch: 21 },
 };
 const QUICK: Config = {
   name: 'quick',
