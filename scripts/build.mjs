@@ -124,7 +124,7 @@ await require('esbuild').build({
   logLevel: 'warning',
 });
 // The launcher as CommonJS too (dist/src/cli/launch.cjs, for bin/aurion-plugin.js): loading an ES module starts
-// Node's ES module loader, about 5 ms of a short command's start-up (docs/performance.md).
+// Node's ES module loader, about 9 ms of a short command's start-up (docs/performance.md).
 await require('esbuild').build({
   entryPoints: [join(root, 'dist', 'src', 'cli', 'launch.js')],
   outfile: join(root, 'dist', 'src', 'cli', 'launch.cjs'),
