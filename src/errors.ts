@@ -95,6 +95,24 @@ export function ioError(path: string, action: string, cause: unknown): AurionErr
   return new AurionError('IO_ERROR', `cannot ${action} ${path}: ${reason}`, { cause });
 }
 
+/**
+ * One error for located problems of a document: a single problem makes the headline (`SUBJECT: /at message`),
+ * several are counted there (`SUBJECT: N problems`) and listed as the error's issues.
+ */
+export function issuesError(
+  code: ErrorCode,
+  subject: string,
+  issues: readonly Issue[],
+  hint: string,
+): AurionError {
+  const first = issues[0]!;
+  const headline =
+    issues.length === 1
+      ? `${subject}: ${first.at === '' ? '' : `${first.at} `}${first.message}`
+      : `${subject}: ${issues.length} problems`;
+  return new AurionError(code, headline, { issues: issues.length === 1 ? [] : issues, hint });
+}
+
 /** Formats located issues as indented lines under a headline. */
 export function formatIssues(issues: readonly Issue[]): string {
   return issues.map((i) => `  ${i.at === '' ? '(root)' : i.at}: ${i.message}`).join('\n');

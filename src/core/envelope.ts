@@ -6,12 +6,11 @@
  * give the same bytes.
  */
 import { createHash } from 'node:crypto';
-import { AurionError, type Issue } from '../errors.js';
+import { AurionError, type Issue, issuesError } from '../errors.js';
 import { signature as signatureValidator } from '../generated/validators.js';
 import { signEd25519, verifyEd25519 } from './ed25519.js';
-import { decodeUtf8, JsonParseError, parseJson } from './json.js';
 import type { Ed25519PrivateKey } from './keys.js';
-import { schemaIssues } from './schema.js';
+import { readDocument } from './schema.js';
 import type { Manifest } from './types.js';
 
 export type SubjectKind = 'wasm-module' | 'container-image';
@@ -108,15 +107,12 @@ export function createEnvelope(key: Ed25519PrivateKey, bundle: SignedContent): U
 }
 
 function invalid(source: string, issues: readonly Issue[]): AurionError {
-  const first = issues[0]!;
-  const headline =
-    issues.length === 1
-      ? `invalid signature envelope ${source}: ${first.at === '' ? '' : `${first.at} `}${first.message}`
-      : `invalid signature envelope ${source}: ${issues.length} problems`;
-  return new AurionError('SIGNATURE_INVALID', headline, {
-    issues: issues.length === 1 ? [] : issues,
-    hint: 're-sign the bundle with aurion-plugin sign --force; schemas/signature.schema.json is the format',
-  });
+  return issuesError(
+    'SIGNATURE_INVALID',
+    `invalid signature envelope ${source}`,
+    issues,
+    're-sign the bundle with aurion-plugin sign --force; schemas/signature.schema.json is the format',
+  );
 }
 
 /**
@@ -124,23 +120,7 @@ function invalid(source: string, issues: readonly Issue[]): AurionError {
  * canonical base64 of exactly 64 bytes). Anything else is SIGNATURE_INVALID (exit 1).
  */
 export function parseEnvelope(bytes: Uint8Array, source: string): Envelope {
-  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-    throw invalid(source, [{ at: '', message: 'starts with a UTF-8 byte order mark' }]);
-  }
-  let text: string;
-  try {
-    text = decodeUtf8(bytes);
-  } catch {
-    throw invalid(source, [{ at: '', message: 'is not valid UTF-8' }]);
-  }
-  let value: unknown;
-  try {
-    value = parseJson(text);
-  } catch (e) {
-    if (e instanceof JsonParseError) throw invalid(source, [{ at: e.pointer, message: e.message }]);
-    throw e;
-  }
-  const issues = schemaIssues(signatureValidator, value);
+  const { value, issues } = readDocument(bytes, signatureValidator);
   if (issues.length > 0) throw invalid(source, issues);
   const envelope = value as Envelope;
   // The schema's pattern already pins canonical 64-byte base64; decoding again keeps that promise explicit.
@@ -159,7 +139,7 @@ export function envelopeSignatures(envelope: Envelope): {
   readonly manifestSignature: Uint8Array;
 } {
   return {
-    signature: new Uint8Array(Buffer.from(envelope.signature, 'base64')),
-    manifestSignature: new Uint8Array(Buffer.from(envelope.manifest_signature, 'base64')),
+    signature: Buffer.from(envelope.signature, 'base64'),
+    manifestSignature: Buffer.from(envelope.manifest_signature, 'base64'),
   };
 }

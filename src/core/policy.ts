@@ -5,12 +5,11 @@
  * the caller's business (src/io/trust.ts). The same TrustPolicy structure is built from a policy file and from
  * the `--trusted-key` / `--pgp-keyring` shorthands, so there is one evaluation path for both.
  */
-import { AurionError, type ErrorCode, type Issue } from '../errors.js';
+import { AurionError, type ErrorCode, type Issue, issuesError } from '../errors.js';
 import { trustPolicy as trustPolicyValidator } from '../generated/validators.js';
-import { decodeUtf8, JsonParseError, parseJson } from './json.js';
 import { type Ed25519PublicKey, loadPublicKey } from './keys.js';
 import type { PgpPublicKey } from './pgp.js';
-import { schemaIssues } from './schema.js';
+import { readDocument } from './schema.js';
 import { type Manifest, type RiskClass, riskRank } from './types.js';
 
 /** Restrictions shared by Ed25519 and OpenPGP trust entries. */
@@ -59,15 +58,12 @@ export interface PolicyContext {
 
 /** A policy problem found before keys are loaded. */
 function policyInvalid(source: string, issues: readonly Issue[]): AurionError {
-  const first = issues[0]!;
-  const headline =
-    issues.length === 1
-      ? `invalid trust policy ${source}: ${first.at === '' ? '' : `${first.at} `}${first.message}`
-      : `invalid trust policy ${source}: ${issues.length} problems`;
-  return new AurionError('POLICY_INVALID', headline, {
-    issues: issues.length === 1 ? [] : issues,
-    hint: 'fix the policy; docs/verify.md and schemas/trust-policy.schema.json describe the format',
-  });
+  return issuesError(
+    'POLICY_INVALID',
+    `invalid trust policy ${source}`,
+    issues,
+    'fix the policy; docs/verify.md and schemas/trust-policy.schema.json describe the format',
+  );
 }
 
 interface RawRules {
@@ -88,20 +84,7 @@ interface RawPolicy {
 
 /** Decodes and validates the policy document (no key loaded yet): POLICY_INVALID with every pointer. */
 function parseDocument(bytes: Uint8Array, source: string): RawPolicy {
-  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-    throw policyInvalid(source, [
-      { at: '', message: 'starts with a UTF-8 byte order mark; save it without BOM' },
-    ]);
-  }
-  let value: unknown;
-  try {
-    value = parseJson(decodeUtf8(bytes));
-  } catch (e) {
-    if (e instanceof JsonParseError) throw policyInvalid(source, [{ at: e.pointer, message: e.message }]);
-    if (e instanceof TypeError) throw policyInvalid(source, [{ at: '', message: 'is not valid UTF-8' }]);
-    throw e;
-  }
-  const issues = schemaIssues(trustPolicyValidator, value);
+  const { value, issues } = readDocument(bytes, trustPolicyValidator);
   const doc = value as RawPolicy;
   if (issues.length === 0) issues.push(...crossFieldIssues(doc));
   if (issues.length > 0) throw policyInvalid(source, issues);

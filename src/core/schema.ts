@@ -4,7 +4,7 @@
  */
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { AurionError, type Issue } from '../errors.js';
-import { pointerToken } from './json.js';
+import { decodeUtf8, JsonParseError, parseJson, pointerToken } from './json.js';
 
 function describeError(e: ErrorObject): Issue | undefined {
   const parent = e.parentSchema as { description?: string } | undefined;
@@ -70,4 +70,36 @@ export function schemaIssues(validator: SchemaValidator, value: unknown): Issue[
     issues.push(issue);
   }
   return issues.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+}
+
+/**
+ * Reads a JSON document that a schema describes: strict UTF-8 without a byte order mark, JSON without
+ * repeated keys, then the schema. Returns the value and every problem found, located (none: the value is
+ * valid); the caller turns problems into its own error.
+ */
+export function readDocument(
+  bytes: Uint8Array,
+  validator: SchemaValidator,
+): { readonly value: unknown; readonly issues: Issue[] } {
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+    return {
+      value: undefined,
+      issues: [{ at: '', message: 'starts with a UTF-8 byte order mark; save it without BOM' }],
+    };
+  }
+  let text: string;
+  try {
+    text = decodeUtf8(bytes);
+  } catch {
+    return { value: undefined, issues: [{ at: '', message: 'is not valid UTF-8' }] };
+  }
+  let value: unknown;
+  try {
+    value = parseJson(text);
+  } catch (e) {
+    if (e instanceof JsonParseError)
+      return { value: undefined, issues: [{ at: e.pointer, message: e.message }] };
+    throw e;
+  }
+  return { value, issues: schemaIssues(validator, value) };
 }

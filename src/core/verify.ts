@@ -11,7 +11,7 @@ import { AurionError, type ErrorCode, EXIT_CODE_OF } from '../errors.js';
 // From the reader itself, not ./bundle/index.js: the writer (and its file-writing modules) is not verify's.
 import { type BundleContents, checkModuleDigest, readBundle } from './bundle/reader.js';
 import { verifyEd25519Async } from './ed25519.js';
-import { type Envelope, parseEnvelope, subjectOf } from './envelope.js';
+import { type Envelope, envelopeSignatures, parseEnvelope, subjectOf } from './envelope.js';
 import { effectiveRiskClass, evaluateRules, isRevoked, type TrustPolicy } from './policy.js';
 import type { Capability, RiskClass } from './types.js';
 
@@ -142,17 +142,10 @@ async function verifyEnvelope(
   // checked over the digest the envelope names; a digest that differs from the bundle's is reported above.
   // Both run on the thread pool at once (see verifyEd25519Async).
   const key = trusted.publicKey;
+  const { signature, manifestSignature } = envelopeSignatures(envelope);
   const [subjectOk, manifestOk] = await Promise.all([
-    verifyEd25519Async(
-      key,
-      Buffer.from(envelope.subject.sha256, 'hex'),
-      Buffer.from(envelope.signature, 'base64'),
-    ),
-    verifyEd25519Async(
-      key,
-      Buffer.from(envelope.manifest_sha256, 'hex'),
-      Buffer.from(envelope.manifest_signature, 'base64'),
-    ),
+    verifyEd25519Async(key, Buffer.from(envelope.subject.sha256, 'hex'), signature),
+    verifyEd25519Async(key, Buffer.from(envelope.manifest_sha256, 'hex'), manifestSignature),
   ]);
   if (!subjectOk) {
     errors.push({
