@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
 import type { Progress } from '../cli/output.js';
-import { parseSize, USTAR_MAX_NUMBER } from '../core/bundle/format.js';
+import { type MaxModuleSizeFlags, maxModuleSizeOf, maxModuleSizeOption } from '../cli/size-option.js';
+import { USTAR_MAX_NUMBER } from '../core/bundle/format.js';
 import { AurionError } from '../errors.js';
 
-interface BuildFlags {
+interface BuildFlags extends MaxModuleSizeFlags {
   readonly output?: string;
-  readonly maxModuleSize?: string;
 }
 
 /** SOURCE_DATE_EPOCH (reproducible-builds.org): whole seconds since 1970; unset or empty means 0. */
@@ -31,14 +31,11 @@ export function register(program: Command, cli: Cli): void {
     .description('validate manifest.json and the module, write the reproducible bundle')
     .argument('[dir]', "the plugin's folder, holding manifest.json", '.')
     .option('-o, --output <file>', 'bundle path (default: DIR/dist/<name>-<version>.aurion)')
-    .option(
-      '--max-module-size <size>',
-      'largest module: bytes, or with a KiB/MiB/GiB suffix (default 512MiB)',
-    )
+    .addOption(maxModuleSizeOption())
     .action(async (dir: string, flags: BuildFlags) => {
       // Loaded when the command runs, not at start-up: each command pays only for its own modules.
       const { buildBundle } = await import('../core/build.js');
-      const maxModuleSize = flags.maxModuleSize === undefined ? undefined : parseSize(flags.maxModuleSize);
+      const maxModuleSize = maxModuleSizeOf(flags);
       const sourceDateEpoch = parseSourceDateEpoch(cli.env['SOURCE_DATE_EPOCH']);
       let progress: Progress | undefined;
       let started = false;

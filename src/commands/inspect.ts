@@ -2,12 +2,10 @@ import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
 import { inspectText } from '../cli/inspect-text.js';
+import { type MaxModuleSizeFlags, maxModuleSizeOf, maxModuleSizeOption } from '../cli/size-option.js';
 import { addTrustOptions, type TrustFlags, trustSources } from '../cli/trust-options.js';
-import { parseSize } from '../core/bundle/format.js';
 
-interface InspectFlags extends TrustFlags {
-  readonly maxModuleSize?: string;
-}
+interface InspectFlags extends TrustFlags, MaxModuleSizeFlags {}
 
 export function register(program: Command, cli: Cli): void {
   addTrustOptions(
@@ -16,7 +14,7 @@ export function register(program: Command, cli: Cli): void {
       .description('show everything about a bundle; with trust flags also the verification verdict')
       .argument('<bundle>', 'bundle file (.aurion)'),
   )
-    .option('--max-module-size <size>', 'largest module.wasm accepted (bytes, or KiB/MiB/GiB)', '512MiB')
+    .addOption(maxModuleSizeOption())
     .action(async (bundle: string, flags: InspectFlags) => {
       // Loaded when the command runs, not at start-up: each command pays only for its own modules.
       const [{ inspectBundle }, { exitCodeOf }, { loadTrust }] = await Promise.all([
@@ -24,7 +22,7 @@ export function register(program: Command, cli: Cli): void {
         import('../core/verify.js'),
         import('../io/trust.js'),
       ]);
-      const maxModuleSize = parseSize(flags.maxModuleSize ?? '512MiB');
+      const maxModuleSize = maxModuleSizeOf(flags);
       const trust = await loadTrust(trustSources(flags));
       let size = 0;
       if (cli.out.mayShowProgress) {

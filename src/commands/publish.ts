@@ -1,14 +1,13 @@
 import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
 import type { Output, Progress } from '../cli/output.js';
+import { type MaxModuleSizeFlags, maxModuleSizeOf, maxModuleSizeOption } from '../cli/size-option.js';
 import { addTrustOptions, type TrustFlags, trustSources } from '../cli/trust-options.js';
-import { parseSize } from '../core/bundle/format.js';
 import type { ProgressPhase } from '../registry/publish.js';
 
-interface PublishFlags extends TrustFlags {
+interface PublishFlags extends TrustFlags, MaxModuleSizeFlags {
   readonly registry: string;
   readonly plainHttp?: boolean;
-  readonly maxModuleSize: string;
 }
 
 export function register(program: Command, cli: Cli): void {
@@ -20,14 +19,14 @@ export function register(program: Command, cli: Cli): void {
       .requiredOption('--registry <reg>', 'a folder or file:// URL, or oci://HOST[:PORT]/NAMESPACE')
       .option('--plain-http', 'plain HTTP to an OCI registry that is not on localhost (insecure)'),
   )
-    .option('--max-module-size <size>', 'largest module.wasm accepted (bytes, or KiB/MiB/GiB)', '512MiB')
+    .addOption(maxModuleSizeOption())
     .action(async (bundle: string, flags: PublishFlags) => {
       // Loaded when the command runs, not at start-up: each command pays only for its own modules.
       const [{ loadTrust }, { publishBundle }] = await Promise.all([
         import('../io/trust.js'),
         import('../registry/publish.js'),
       ]);
-      const maxModuleSize = parseSize(flags.maxModuleSize);
+      const maxModuleSize = maxModuleSizeOf(flags);
       const trust = await loadTrust(trustSources(flags));
       const progress = progressReporter(cli.out, { verify: 'verifying', transfer: 'publishing' });
       let r: Awaited<ReturnType<typeof publishBundle>>;

@@ -1,15 +1,14 @@
 import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
+import { type MaxModuleSizeFlags, maxModuleSizeOf, maxModuleSizeOption } from '../cli/size-option.js';
 import { addTrustOptions, type TrustFlags, trustSources } from '../cli/trust-options.js';
-import { parseSize } from '../core/bundle/format.js';
 import { progressReporter } from './publish.js';
 import { signerText } from './verify.js';
 
-interface PullFlags extends TrustFlags {
+interface PullFlags extends TrustFlags, MaxModuleSizeFlags {
   readonly registry: string;
   readonly output?: string;
   readonly plainHttp?: boolean;
-  readonly maxModuleSize: string;
 }
 
 export function register(program: Command, cli: Cli): void {
@@ -22,14 +21,14 @@ export function register(program: Command, cli: Cli): void {
       .option('-o, --output <file>', 'where to write the bundle (default ./<name>-<version>.aurion)')
       .option('--plain-http', 'plain HTTP to an OCI registry that is not on localhost (insecure)'),
   )
-    .option('--max-module-size <size>', 'largest module.wasm accepted (bytes, or KiB/MiB/GiB)', '512MiB')
+    .addOption(maxModuleSizeOption())
     .action(async (spec: string, flags: PullFlags) => {
       // Loaded when the command runs, not at start-up: each command pays only for its own modules.
       const [{ loadTrust }, { pullBundle }] = await Promise.all([
         import('../io/trust.js'),
         import('../registry/publish.js'),
       ]);
-      const maxModuleSize = parseSize(flags.maxModuleSize);
+      const maxModuleSize = maxModuleSizeOf(flags);
       const trust = await loadTrust(trustSources(flags));
       const progress = progressReporter(cli.out, { verify: 'verifying', transfer: 'downloading' });
       let r: Awaited<ReturnType<typeof pullBundle>>;

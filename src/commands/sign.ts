@@ -1,19 +1,18 @@
 import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
 import type { Progress } from '../cli/output.js';
-import { parseSize } from '../core/bundle/format.js';
+import { type MaxModuleSizeFlags, maxModuleSizeOf, maxModuleSizeOption } from '../cli/size-option.js';
 import type { Ed25519PrivateKey } from '../core/keys.js';
 import type { PgpPrivateKey } from '../core/pgp.js';
 import { readSmallFile } from '../io/files.js';
 import { resolvePassphrase } from './keygen.js';
 
-interface SignFlags {
+interface SignFlags extends MaxModuleSizeFlags {
   readonly output?: string;
   readonly key?: string;
   readonly pgpKey?: string;
   readonly passphraseFile?: string;
   readonly force?: boolean;
-  readonly maxModuleSize?: string;
 }
 
 /** Key text from a file (IO_ERROR when it cannot be read) or from an environment variable; empty is unset. */
@@ -44,14 +43,14 @@ export function register(program: Command, cli: Cli): void {
     )
     .option('--passphrase-file <file>', 'passphrase of an encrypted key (default: AURION_KEY_PASSPHRASE)')
     .option('--force', 'replace an existing signature of the same kind')
-    .option('--max-module-size <size>', 'largest module.wasm accepted, e.g. 1GiB (default 512MiB)')
+    .addOption(maxModuleSizeOption())
     .action(async (path: string, flags: SignFlags) => {
       // Loaded when the command runs, not at start-up: each command pays only for its own modules.
       const [{ loadPrivateKey }, { signBundle }] = await Promise.all([
         import('../core/keys.js'),
         import('../core/sign.js'),
       ]);
-      const maxModuleSize = flags.maxModuleSize === undefined ? undefined : parseSize(flags.maxModuleSize);
+      const maxModuleSize = maxModuleSizeOf(flags);
       // Explicit key flags replace the environment entirely, so a CI-wide variable never adds a signature.
       const fromFlags = flags.key !== undefined || flags.pgpKey !== undefined;
       const env = fromFlags ? {} : cli.env;
@@ -76,7 +75,7 @@ export function register(program: Command, cli: Cli): void {
           ...(key === undefined ? {} : { key }),
           ...(pgpKey === undefined ? {} : { pgpKey }),
           ...(flags.output === undefined ? {} : { out: flags.output }),
-          ...(maxModuleSize === undefined ? {} : { maxModuleSize }),
+          maxModuleSize,
           force: flags.force === true,
           onProgress: (done, total) => {
             if (!started) {

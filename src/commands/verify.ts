@@ -2,15 +2,13 @@ import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
 import type { Output } from '../cli/output.js';
+import { type MaxModuleSizeFlags, maxModuleSizeOf, maxModuleSizeOption } from '../cli/size-option.js';
 import { addTrustOptions, type TrustFlags, trustSources } from '../cli/trust-options.js';
-import { parseSize } from '../core/bundle/format.js';
 import type { Signer, VerifyResult } from '../core/verify.js';
 import { AurionError } from '../errors.js';
 import { lowerThreadPriority } from '../io/thread-pool.js';
 
-interface VerifyFlags extends TrustFlags {
-  readonly maxModuleSize?: string;
-}
+interface VerifyFlags extends TrustFlags, MaxModuleSizeFlags {}
 
 export function signerText(signer: Signer): string {
   const id =
@@ -39,14 +37,14 @@ export function register(program: Command, cli: Cli): void {
       .description('verify bundles: structure, digests, signatures and the trust policy')
       .argument('<bundles...>', 'bundle files (.aurion)'),
   )
-    .option('--max-module-size <size>', 'largest module.wasm accepted (bytes, or KiB/MiB/GiB)', '512MiB')
+    .addOption(maxModuleSizeOption())
     .action(async (bundles: string[], flags: VerifyFlags) => {
       // Loaded when the command runs, not at start-up: each command pays only for its own modules.
       const [{ exitCodeOf, verifyBundles }, { loadTrust }] = await Promise.all([
         import('../core/verify.js'),
         import('../io/trust.js'),
       ]);
-      const maxModuleSize = parseSize(flags.maxModuleSize ?? '512MiB');
+      const maxModuleSize = maxModuleSizeOf(flags);
       // A batch: the main thread, reading the next bundles, sets the pace; the pool's signature checks take
       // what the main thread leaves of the cores (docs/performance.md).
       if (bundles.length > 1) lowerThreadPriority(cli.poolThreads);
