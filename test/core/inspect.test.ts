@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { inspectBundle, pluginInfoJson, registerRequestJson } from '../../src/core/inspect.js';
 import { trustedKeyFromPem } from '../../src/core/policy.js';
-import type { Manifest } from '../../src/core/types.js';
 import { expectAurionError, ROOT, tempDir } from '../helpers.js';
 import {
   containerManifest,
   ed25519Key,
   envelopeBytes,
   IMAGE_DIGEST,
+  manifestValue as manifest,
   sha256,
   signedWasmBundle,
   TINY_WASM,
@@ -19,17 +19,6 @@ import {
 } from './trust-fixtures.js';
 
 const alice = ed25519Key();
-
-const manifest = (fields: Record<string, unknown> = {}): Manifest =>
-  ({
-    schema_version: 1,
-    name: 'dns-enum',
-    version: '1.2.0',
-    capabilities: ['PassiveEnum'],
-    risk_class: 'Low',
-    runtime: 'wasm',
-    ...fields,
-  }) as Manifest;
 
 /** Field names of a message in specs/plugin.proto, in the proto3 JSON mapping (lowerCamelCase). */
 async function protoJsonNames(message: string): Promise<string[]> {

@@ -10,10 +10,9 @@ import {
   type TrustPolicy,
   trustedKeyFromPem,
 } from '../../src/core/policy.js';
-import type { Manifest } from '../../src/core/types.js';
 import { AurionError } from '../../src/errors.js';
 import { expectAurionError } from '../helpers.js';
-import { ed25519Key, spkiPemOfRaw } from './trust-fixtures.js';
+import { ed25519Key, manifestValue as manifest, spkiPemOfRaw } from './trust-fixtures.js';
 
 const alice = ed25519Key();
 const bob = ed25519Key();
@@ -33,17 +32,6 @@ function context(files: Record<string, string> = {}) {
 
 const parse = (doc: unknown, files?: Record<string, string>) =>
   parseTrustPolicy(Buffer.from(typeof doc === 'string' ? doc : JSON.stringify(doc)), context(files));
-
-const manifest = (fields: Partial<Manifest> = {}): Manifest =>
-  ({
-    schema_version: 1,
-    name: 'dns-enum',
-    version: '1.2.0',
-    capabilities: ['PassiveEnum'],
-    risk_class: 'Low',
-    runtime: 'wasm',
-    ...fields,
-  }) as Manifest;
 
 describe('parseTrustPolicy', () => {
   it('loads keys from files (relative names passed through) and inline, with every field', async () => {

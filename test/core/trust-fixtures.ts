@@ -9,6 +9,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { writeBundle } from '../../src/core/bundle/index.js';
+import type { Manifest } from '../../src/core/types.js';
 
 export interface TestKey {
   readonly privateKey: KeyObject;
@@ -73,6 +74,19 @@ const CAP_RISK: Record<string, string> = {
 function riskOf(capabilities: readonly string[]): string {
   const order = ['Low', 'Medium', 'High'];
   return capabilities.map((c) => CAP_RISK[c]!).sort((a, b) => order.indexOf(b) - order.indexOf(a))[0]!;
+}
+
+/** A parsed manifest for code that only reads its fields (policy rules, inspect facts). */
+export function manifestValue(fields: Partial<Manifest> | Record<string, unknown> = {}): Manifest {
+  return {
+    schema_version: 1,
+    name: 'dns-enum',
+    version: '1.2.0',
+    capabilities: ['PassiveEnum'],
+    risk_class: 'Low',
+    runtime: 'wasm',
+    ...fields,
+  } as Manifest;
 }
 
 /** manifest.json bytes of a wasm bundle holding `module`. */
