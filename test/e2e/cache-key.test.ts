@@ -83,31 +83,14 @@ describe('cache-key flags', () => {
   });
 
   it('takes any JSON value, including one that starts with a dash', async () => {
-    const r = await runCli([
-      'cache-key',
-      '--name',
-      'n',
-      '--version',
-      '1',
-      '--scope',
-      's',
-      '--config',
-      '-1e2',
-      '--json',
-    ]);
+    const r = await runCli([...base(VECTORS[0]!), '--config', '-1e2', '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.canonical_config, '-100.0');
   });
 
   it('mirrors serde_json for duplicate keys (the last wins) and big integers', async () => {
     const r = await runCli([
-      'cache-key',
-      '--name',
-      'n',
-      '--version',
-      '1',
-      '--scope',
-      's',
+      ...base(VECTORS[0]!),
       '--config',
       '{"a":1,"b":9007199254740993,"a":2.50}',
       '--json',
