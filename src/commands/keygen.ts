@@ -1,26 +1,14 @@
 import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
 import { AurionError } from '../errors.js';
-import { exists, readSmallFile } from '../io/files.js';
+import { exists } from '../io/files.js';
+import { resolvePassphrase } from '../io/signing-keys.js';
 
 interface KeygenOptions {
   readonly out: string;
   readonly type: string;
   readonly userId?: string;
   readonly passphraseFile?: string;
-}
-
-/** The passphrase from --passphrase-file, else AURION_KEY_PASSPHRASE (empty counts as unset), else none. */
-export async function resolvePassphrase(
-  file: string | undefined,
-  env: NodeJS.ProcessEnv,
-): Promise<string | undefined> {
-  if (file !== undefined) {
-    const { passphraseFromFile } = await import('../core/keys.js');
-    return passphraseFromFile(await readSmallFile(file, 'passphrase file', 64 * 1024), file);
-  }
-  const fromEnv = env['AURION_KEY_PASSPHRASE'];
-  return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
 }
 
 interface KeyFile {

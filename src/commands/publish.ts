@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
-import type { Output, Progress } from '../cli/output.js';
+import { progressReporter } from '../cli/progress.js';
 import { type MaxModuleSizeFlags, maxModuleSizeOf, maxModuleSizeOption } from '../cli/size-option.js';
 import { addTrustOptions, type TrustFlags, trustSources } from '../cli/trust-options.js';
-import type { ProgressPhase } from '../registry/publish.js';
 
 interface PublishFlags extends TrustFlags, MaxModuleSizeFlags {
   readonly registry: string;
@@ -61,28 +60,4 @@ export function register(program: Command, cli: Cli): void {
         },
       );
     });
-}
-
-/**
- * Progress lines for publish and pull: one per phase (reading the bundle, moving its bytes), created on the
- * first report, since only then the total is known. Output.progress decides whether to show anything at all
- * (a TTY, not --json, more than a few MiB).
- */
-export function progressReporter(out: Output, labels: Record<ProgressPhase, string>) {
-  let phase: ProgressPhase | undefined;
-  let current: Progress | undefined;
-  return {
-    update: (next: ProgressPhase, done: number, total: number) => {
-      if (next !== phase) {
-        current?.end();
-        phase = next;
-        current = out.progress(labels[next], total);
-      }
-      current?.update(done);
-    },
-    end: () => {
-      current?.end();
-      current = undefined;
-    },
-  };
 }

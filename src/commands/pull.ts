@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
+import { progressReporter } from '../cli/progress.js';
 import { type MaxModuleSizeFlags, maxModuleSizeOf, maxModuleSizeOption } from '../cli/size-option.js';
 import { addTrustOptions, type TrustFlags, trustSources } from '../cli/trust-options.js';
-import { progressReporter } from './publish.js';
-import { signerText } from './verify.js';
+import { signerText } from '../cli/verify-text.js';
 
 interface PullFlags extends TrustFlags, MaxModuleSizeFlags {
   readonly registry: string;

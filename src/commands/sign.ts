@@ -2,10 +2,6 @@ import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
 import type { Progress } from '../cli/output.js';
 import { type MaxModuleSizeFlags, maxModuleSizeOf, maxModuleSizeOption } from '../cli/size-option.js';
-import type { Ed25519PrivateKey } from '../core/keys.js';
-import type { PgpPrivateKey } from '../core/pgp.js';
-import { readSmallFile } from '../io/files.js';
-import { resolvePassphrase } from './keygen.js';
 
 interface SignFlags extends MaxModuleSizeFlags {
   readonly output?: string;
@@ -13,19 +9,6 @@ interface SignFlags extends MaxModuleSizeFlags {
   readonly pgpKey?: string;
   readonly passphraseFile?: string;
   readonly force?: boolean;
-}
-
-/** Key text from a file (IO_ERROR when it cannot be read) or from an environment variable; empty is unset. */
-async function keySource(
-  file: string | undefined,
-  envName: string,
-  env: NodeJS.ProcessEnv,
-): Promise<{ bytes: Uint8Array; source: string } | undefined> {
-  if (file !== undefined) return { bytes: await readSmallFile(file, 'key', 1024 * 1024), source: file };
-  const text = env[envName];
-  return text === undefined || text === ''
-    ? undefined
-    : { bytes: new TextEncoder().encode(text), source: envName };
 }
 
 export function register(program: Command, cli: Cli): void {
@@ -46,27 +29,17 @@ export function register(program: Command, cli: Cli): void {
     .addOption(maxModuleSizeOption())
     .action(async (path: string, flags: SignFlags) => {
       // Loaded when the command runs, not at start-up: each command pays only for its own modules.
-      const [{ loadPrivateKey }, { signBundle }] = await Promise.all([
-        import('../core/keys.js'),
+      const [{ loadSigningKeys }, { signBundle }] = await Promise.all([
+        import('../io/signing-keys.js'),
         import('../core/sign.js'),
       ]);
       const maxModuleSize = maxModuleSizeOf(flags);
-      // Explicit key flags replace the environment entirely, so a CI-wide variable never adds a signature.
-      const fromFlags = flags.key !== undefined || flags.pgpKey !== undefined;
-      const env = fromFlags ? {} : cli.env;
-      const ed = await keySource(flags.key, 'AURION_SIGNING_KEY', env);
-      const pgpSource = await keySource(flags.pgpKey, 'AURION_PGP_KEY', env);
-      const passphrase =
-        ed === undefined && pgpSource === undefined
-          ? undefined
-          : await resolvePassphrase(flags.passphraseFile, cli.env);
-      const key: Ed25519PrivateKey | undefined =
-        ed === undefined ? undefined : loadPrivateKey(ed.bytes, passphrase, ed.source);
-      let pgpKey: PgpPrivateKey | undefined;
-      if (pgpSource !== undefined) {
-        const pgp = await import('../core/pgp.js');
-        pgpKey = await pgp.loadPgpPrivateKey(pgpSource.bytes, passphrase, pgpSource.source);
-      }
+      const { key, pgpKey } = await loadSigningKeys({
+        ...(flags.key === undefined ? {} : { keyFile: flags.key }),
+        ...(flags.pgpKey === undefined ? {} : { pgpKeyFile: flags.pgpKey }),
+        ...(flags.passphraseFile === undefined ? {} : { passphraseFile: flags.passphraseFile }),
+        env: cli.env,
+      });
       let progress: Progress | undefined;
       let started = false;
       let result: Awaited<ReturnType<typeof signBundle>>;
