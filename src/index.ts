@@ -2,18 +2,14 @@
  * aurion-plugin as a library. The CLI commands are thin wrappers over these functions.
  */
 
-export { type BuildOptions, type BuildResult, buildBundle } from './core/build.js';
 export {
   type BundleContents,
-  type BundleSignatures,
   type BundleSpec,
   checkModuleDigest,
   DEFAULT_LIMITS,
   ENTRY,
   parseSize,
   type ReadBundleOptions,
-  readBundle,
-  rewriteBundle,
   type WrittenBundle,
   writeBundle,
 } from './core/bundle/index.js';
@@ -38,11 +34,9 @@ export {
   serializeEnvelope,
   subjectOf,
 } from './core/envelope.js';
-export { type InitOptions, type InitResult, initProject } from './core/init.js';
 export {
   type InspectOptions,
   type InspectReport,
-  inspectBundle,
   inspectContents,
   type PluginInfoJson,
   pluginInfoJson,
@@ -85,7 +79,6 @@ export {
   trustedKeyFromPem,
   trustedPgpKeysFromArmored,
 } from './core/policy.js';
-export { type SignOptions, type SignResult, signBundle } from './core/sign.js';
 export * from './core/types.js';
 export {
   exitCodeOf,
@@ -95,8 +88,6 @@ export {
   type VerifyError,
   type VerifyOptions,
   type VerifyResult,
-  verifyBundle,
-  verifyBundles,
   verifyContents,
 } from './core/verify.js';
 export {
@@ -104,7 +95,6 @@ export {
   DEFAULT_MEMORY_MIB,
   type ExternKind,
   scanWasm,
-  scanWasmFile,
   WASI_MODULE,
   WASM_PAGE_SIZE,
   type WasmCustomSection,
@@ -116,7 +106,24 @@ export {
   type WasmScannerOptions,
 } from './core/wasm.js';
 export { AurionError, type ErrorCode, EXIT_CODE_OF, type Issue, isAurionError } from './errors.js';
+export { type BundleSignatures, readBundle, rewriteBundle } from './io/bundle-file.js';
+export { loadSigningKeys, type SigningKeySources, type SigningKeys } from './io/signing-keys.js';
 export { loadTrust, loadTrustPolicyFile, type TrustSources } from './io/trust.js';
+export { scanWasmFile } from './io/wasm-file.js';
+export { type BuildOptions, type BuildResult, buildBundle } from './ops/build.js';
+export { type InitOptions, type InitResult, initProject } from './ops/init.js';
+export { inspectBundle } from './ops/inspect.js';
+export {
+  type ProgressPhase,
+  type PublishResult,
+  type PullOptions,
+  type PullResult,
+  publishBundle,
+  pullBundle,
+  type RegistryOptions,
+} from './ops/publish.js';
+export { type SignOptions, type SignResult, signBundle } from './ops/sign.js';
+export { verifyBundle, verifyBundles } from './ops/verify.js';
 export {
   generatePgpKeyPair,
   loadPgpPrivateKey,
@@ -132,13 +139,4 @@ export {
 } from './registry/directory.js';
 export { OciClient, type OciClientOptions } from './registry/oci.js';
 export { AURION_MEDIA_TYPE, imageManifest, tagOf } from './registry/oci-artifact.js';
-export {
-  type ProgressPhase,
-  type PublishResult,
-  type PullOptions,
-  type PullResult,
-  publishBundle,
-  pullBundle,
-  type RegistryOptions,
-} from './registry/publish.js';
 export { type OciRef, parsePluginRef, parseRegistryRef, type RegistryRef } from './registry/reference.js';

@@ -1,4 +1,4 @@
-import type { ProgressPhase } from '../registry/publish.js';
+import type { ProgressPhase } from '../ops/publish.js';
 import type { Output, Progress } from './output.js';
 
 /**

@@ -34,7 +34,7 @@ export function register(program: Command, cli: Cli): void {
     .addOption(maxModuleSizeOption())
     .action(async (dir: string, flags: BuildFlags) => {
       // Loaded when the command runs, not at start-up: each command pays only for its own modules.
-      const { buildBundle } = await import('../core/build.js');
+      const { buildBundle } = await import('../ops/build.js');
       const maxModuleSize = maxModuleSizeOf(flags);
       const sourceDateEpoch = parseSourceDateEpoch(cli.env['SOURCE_DATE_EPOCH']);
       let progress: Progress | undefined;

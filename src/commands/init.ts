@@ -27,7 +27,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--force', 'overwrite an existing manifest.json')
     .action(async (dir: string, opts: InitOptions) => {
       // Loaded when the command runs, not at start-up: each command pays only for its own modules.
-      const { initProject } = await import('../core/init.js');
+      const { initProject } = await import('../ops/init.js');
       const result = await initProject({
         dir,
         name: opts.name,

@@ -18,7 +18,7 @@ export function register(program: Command, cli: Cli): void {
     .action(async (bundle: string, flags: InspectFlags) => {
       // Loaded when the command runs, not at start-up: each command pays only for its own modules.
       const [{ inspectBundle }, { exitCodeOf }, { loadTrust }] = await Promise.all([
-        import('../core/inspect.js'),
+        import('../ops/inspect.js'),
         import('../core/verify.js'),
         import('../io/trust.js'),
       ]);

@@ -23,7 +23,7 @@ export function register(program: Command, cli: Cli): void {
       // Loaded when the command runs, not at start-up: each command pays only for its own modules.
       const [{ loadTrust }, { publishBundle }] = await Promise.all([
         import('../io/trust.js'),
-        import('../registry/publish.js'),
+        import('../ops/publish.js'),
       ]);
       const maxModuleSize = maxModuleSizeOf(flags);
       const trust = await loadTrust(trustSources(flags));

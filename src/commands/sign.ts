@@ -31,7 +31,7 @@ export function register(program: Command, cli: Cli): void {
       // Loaded when the command runs, not at start-up: each command pays only for its own modules.
       const [{ loadSigningKeys }, { signBundle }] = await Promise.all([
         import('../io/signing-keys.js'),
-        import('../core/sign.js'),
+        import('../ops/sign.js'),
       ]);
       const maxModuleSize = maxModuleSizeOf(flags);
       const { key, pgpKey } = await loadSigningKeys({

@@ -19,8 +19,9 @@ export function register(program: Command, cli: Cli): void {
     .addOption(maxModuleSizeOption())
     .action(async (bundles: string[], flags: VerifyFlags) => {
       // Loaded when the command runs, not at start-up: each command pays only for its own modules.
-      const [{ exitCodeOf, verifyBundles }, { loadTrust }] = await Promise.all([
+      const [{ exitCodeOf }, { verifyBundles }, { loadTrust }] = await Promise.all([
         import('../core/verify.js'),
+        import('../ops/verify.js'),
         import('../io/trust.js'),
       ]);
       const maxModuleSize = maxModuleSizeOf(flags);

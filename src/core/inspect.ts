@@ -1,12 +1,12 @@
 /**
- * inspectBundle: every fact an auditor needs about a bundle (SPEC §7), from one pass through the one bundle
- * reader: the module is streamed through the WebAssembly scanner while it is hashed. With trust material the
+ * inspectContents: every fact an auditor needs about a bundle (SPEC §7), from the one bundle reader's
+ * contents and the scanned module (src/ops/inspect.ts streams the module through the scanner while it is hashed). With trust material the
  * verdict comes from verify.ts on the same contents, so inspect and verify cannot disagree.
  */
 
 import { createHash } from 'node:crypto';
 import { AurionError } from '../errors.js';
-import { type BundleContents, readBundle } from './bundle/reader.js';
+import type { BundleContents } from './bundle/entries.js';
 import { parseEnvelope, subjectOf } from './envelope.js';
 import { effectiveRiskClass, type TrustPolicy } from './policy.js';
 import {
@@ -17,7 +17,7 @@ import {
   requiresAuthorization,
 } from './types.js';
 import { type VerifyResult, verifyContents } from './verify.js';
-import { type WasmInfo, WasmScanner } from './wasm.js';
+import type { WasmInfo } from './wasm.js';
 
 /** The runtime's defaults, which are also the maxima a manifest may declare (SPEC §3, plugin model). */
 export const RUNTIME_DEFAULT_LIMITS = { memory_mib: 64, timeout_seconds: 300 } as const;
@@ -345,33 +345,4 @@ export async function inspectContents(
     plugin_info: pluginInfoJson(manifest),
     register_request: registerRequestJson(manifest),
   };
-}
-
-/**
- * Reads a bundle through the one reader, scanning module.wasm as it streams by, and reports on it.
- * IO_ERROR / BUNDLE_INVALID / MANIFEST_INVALID from the reader, WASM_INVALID for a module that does not parse.
- */
-export async function inspectBundle(path: string, options: InspectOptions = {}): Promise<InspectReport> {
-  const scanner = new WasmScanner({ source: `${path}:module.wasm` });
-  let scanError: unknown;
-  const bundle = await readBundle(path, {
-    hashBundle: true,
-    ...(options.maxModuleSize === undefined ? {} : { maxModuleSize: options.maxModuleSize }),
-    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-    onModuleChunk: (chunk) => {
-      // Keep reading (and hashing) after a scan error; the reader's own checks still decide first.
-      if (scanError !== undefined) return;
-      try {
-        scanner.push(chunk);
-      } catch (e) {
-        scanError = e;
-      }
-    },
-  });
-  let wasm: WasmInfo | undefined;
-  if (bundle.manifest.runtime === 'wasm') {
-    if (scanError !== undefined) throw scanError;
-    wasm = scanner.finish();
-  }
-  return inspectContents(bundle, wasm, options);
 }

@@ -1,5 +1,5 @@
 /**
- * verifyBundle: every check of SPEC §3-§6 on one bundle, every problem collected (not just the first).
+ * verifyContents: every check of SPEC §3-§6 on one bundle already read, every problem collected (not just the first).
  *
  * The reader (structure, manifest schema) runs first; then the module digest, then each signature on its own:
  * its envelope, its digests, its bytes against the trusted key's bytes, and the policy rules for that key. A
@@ -8,8 +8,7 @@
  */
 import { hash } from 'node:crypto';
 import { AurionError, type ErrorCode, EXIT_CODE_OF } from '../errors.js';
-// From the reader itself, not ./bundle/index.js: the writer (and its file-writing modules) is not verify's.
-import { type BundleContents, checkModuleDigest, readBundle } from './bundle/reader.js';
+import { type BundleContents, checkModuleDigest } from './bundle/entries.js';
 import { verifyEd25519Async } from './ed25519.js';
 import { type Envelope, envelopeSignatures, parseEnvelope, subjectOf } from './envelope.js';
 import { effectiveRiskClass, evaluateRules, isRevoked, type TrustPolicy } from './policy.js';
@@ -67,7 +66,7 @@ export interface VerifyOptions {
 /** One-shot SHA-256 (no Hash object: this runs for every bundle of a batch). */
 const sha256 = (bytes: Uint8Array) => hash('sha256', bytes, 'hex');
 
-function errorOf(e: unknown): VerifyError {
+export function errorOf(e: unknown): VerifyError {
   if (e instanceof AurionError) return { code: e.code, message: e.message };
   throw e;
 }
@@ -297,60 +296,6 @@ function signerOf(verdict: SignatureVerdict): Signer {
   return verdict.algorithm === 'ed25519'
     ? { algorithm: 'ed25519', key_id: verdict.key_id!, ...name }
     : { algorithm: 'openpgp', fingerprint: verdict.fingerprint!, ...name };
-}
-
-/**
- * Reads and verifies one bundle. Problems of the bundle (unreadable, malformed, tampered, untrusted) are
- * reported inside the result, never thrown; only bugs escape.
- */
-export async function verifyBundle(
-  path: string,
-  trust: TrustPolicy,
-  options: VerifyOptions = {},
-): Promise<VerifyResult> {
-  let bundle: BundleContents;
-  try {
-    bundle = await readBundle(path, options);
-  } catch (e) {
-    return { bundle: path, ok: false, plugin: null, signer: null, signatures: [], errors: [errorOf(e)] };
-  }
-  return verifyContents(bundle, trust, options); // bundle.path is `path`
-}
-
-/**
- * Verifies several bundles with limited concurrency (reading overlaps with hashing and verifying, without
- * opening hundreds of files at once). Results come back in the order of `paths`.
- */
-export async function verifyBundles(
-  paths: readonly string[],
-  trust: TrustPolicy,
-  options: Omit<VerifyOptions, 'onProgress'> & {
-    readonly concurrency?: number;
-    /** Progress of the bundle at `index` of `paths`. */
-    readonly onProgress?: (index: number, bytesRead: number, totalBytes: number) => void;
-  } = {},
-): Promise<VerifyResult[]> {
-  const results: VerifyResult[] = new Array(paths.length);
-  const { onProgress, concurrency, ...rest } = options;
-  // One instant for the whole call: every bundle is judged against the same expiry moment.
-  const now = options.now ?? new Date();
-  let next = 0;
-  const shared: VerifyOptions = { ...rest, now };
-  const worker = async () => {
-    while (next < paths.length) {
-      const i = next++;
-      results[i] = await verifyBundle(
-        paths[i]!,
-        trust,
-        onProgress === undefined
-          ? shared
-          : { ...shared, onProgress: (read: number, total: number) => onProgress(i, read, total) },
-      );
-    }
-  };
-  const workers = Math.max(1, Math.min(concurrency ?? 8, paths.length));
-  await Promise.all(Array.from({ length: workers }, worker));
-  return results;
 }
 
 /** The exit code of a verify call (SPEC §7): 0 when all pass, else the largest among the failed bundles. */

@@ -7,8 +7,7 @@
  * the sections whose counts it cross-checks, and the *names* of custom sections. Every other byte (code, data,
  * custom payloads...) is skipped by counting. Anything malformed is WASM_INVALID with the byte offset.
  */
-import { createReadStream } from 'node:fs';
-import { AurionError, type Issue, ioError } from '../errors.js';
+import { AurionError, type Issue } from '../errors.js';
 import type { Manifest } from './types.js';
 
 export type ExternKind = 'func' | 'table' | 'memory' | 'global' | 'tag';
@@ -796,20 +795,6 @@ export class WasmScanner {
 export function scanWasm(bytes: Uint8Array, options: WasmScannerOptions = {}): WasmInfo {
   const scanner = new WasmScanner(options);
   scanner.push(bytes);
-  return scanner.finish();
-}
-
-/** Streams a module file through the scanner, 1 MiB at a time. IO_ERROR when it cannot be read. */
-export async function scanWasmFile(path: string): Promise<WasmInfo> {
-  const scanner = new WasmScanner({ source: path });
-  const stream = createReadStream(path, { highWaterMark: 1024 * 1024 });
-  try {
-    for await (const chunk of stream) scanner.push(chunk as Buffer);
-  } catch (e) {
-    stream.destroy();
-    if (e instanceof AurionError) throw e;
-    throw ioError(path, 'read WebAssembly module', e);
-  }
   return scanner.finish();
 }
 

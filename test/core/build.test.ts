@@ -4,8 +4,9 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { buildBundle } from '../../src/core/build.js';
-import { checkModuleDigest, readBundle } from '../../src/core/bundle/index.js';
+import { checkModuleDigest } from '../../src/core/bundle/index.js';
+import { readBundle } from '../../src/io/bundle-file.js';
+import { buildBundle } from '../../src/ops/build.js';
 import { expectAurionError, tempDir } from '../helpers.js';
 import {
   containerSourceManifest,

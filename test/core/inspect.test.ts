@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { inspectBundle, pluginInfoJson, registerRequestJson } from '../../src/core/inspect.js';
+import { pluginInfoJson, registerRequestJson } from '../../src/core/inspect.js';
 import { trustedKeyFromPem } from '../../src/core/policy.js';
+import { inspectBundle } from '../../src/ops/inspect.js';
 import { expectAurionError, ROOT, tempDir } from '../helpers.js';
 import {
   containerManifest,

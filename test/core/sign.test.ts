@@ -3,11 +3,11 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readBundle } from '../../src/core/bundle/index.js';
 import { verifyEd25519 } from '../../src/core/ed25519.js';
 import { envelopeSignatures, parseEnvelope } from '../../src/core/envelope.js';
 import { generateEd25519KeyPair, loadPrivateKey } from '../../src/core/keys.js';
-import { signBundle } from '../../src/core/sign.js';
+import { readBundle } from '../../src/io/bundle-file.js';
+import { signBundle } from '../../src/ops/sign.js';
 import { moduleBytes, writeTestBundle } from '../e2e/signing-fixtures.js';
 import { expectAurionError, tempDir } from '../helpers.js';
 

@@ -9,7 +9,8 @@ import {
   trustedKeyFromPem,
   trustedPgpKeysFromArmored,
 } from '../../src/core/policy.js';
-import { exitCodeOf, type VerifyResult, verifyBundle, verifyBundles } from '../../src/core/verify.js';
+import { exitCodeOf, type VerifyResult } from '../../src/core/verify.js';
+import { verifyBundle, verifyBundles } from '../../src/ops/verify.js';
 import { tempDir } from '../helpers.js';
 import {
   containerManifest,

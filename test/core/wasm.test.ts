@@ -7,15 +7,9 @@ import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { validateManifest } from '../../src/core/manifest.js';
 import type { Manifest } from '../../src/core/types.js';
-import {
-  checkWasm,
-  MAX_DECODED_SECTION,
-  scanWasm,
-  scanWasmFile,
-  type WasmInfo,
-  WasmScanner,
-} from '../../src/core/wasm.js';
+import { checkWasm, MAX_DECODED_SECTION, scanWasm, type WasmInfo, WasmScanner } from '../../src/core/wasm.js';
 import { AurionError } from '../../src/errors.js';
+import { scanWasmFile } from '../../src/io/wasm-file.js';
 import { expectAurionError, tempDir } from '../helpers.js';
 
 // ---------------------------------------------------------------------------------------------------------

@@ -5,13 +5,11 @@
  * no file name, OS byte 3. The module is streamed from its source, never held whole.
  */
 import { createHash } from 'node:crypto';
-import { PassThrough, type Readable, type Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, constants as zlibConstants } from 'node:zlib';
 import { AurionError } from '../../errors.js';
-import { writeStreamAtomic } from '../../io/atomic.js';
 import { DEFAULT_LIMITS, ENTRY } from './format.js';
-import { type BundleContents, scanBundle } from './reader.js';
 import { END_OF_ARCHIVE, paddingFor, ustarFileHeader } from './tar.js';
 
 export interface BundleSpec {
@@ -122,74 +120,4 @@ function* smallEntry(name: string, bytes: Uint8Array, mtime: number): Generator<
   yield ustarFileHeader(name, bytes.length, mtime);
   yield Buffer.from(bytes);
   yield paddingFor(bytes.length);
-}
-
-export interface BundleSignatures {
-  readonly signatureEd25519?: Uint8Array;
-  readonly signatureAsc?: Uint8Array;
-}
-
-/**
- * Writes a copy of a bundle with signature entries added or replaced (sign). manifest.json and its mtime are
- * kept byte for byte from the first read; module.wasm is streamed out of the source file by a second pass of
- * the same reader, which must see the very module the first read hashed (a file swapped in between is an
- * IO_ERROR and nothing is written). The output appears atomically, so `destPath` may be `source.path`.
- */
-export async function rewriteBundle(
-  source: BundleContents,
-  destPath: string,
-  signatures: BundleSignatures,
-): Promise<WrittenBundle> {
-  const signatureEd25519 = signatures.signatureEd25519 ?? source.signatureEd25519;
-  const signatureAsc = signatures.signatureAsc ?? source.signatureAsc;
-  const module = source.module;
-  const spec: BundleSpec = {
-    manifestBytes: source.manifestBytes,
-    mtime: source.mtime,
-    ...(module === undefined ? {} : { module: { size: module.size, open: () => moduleOf(source, module) } }),
-    ...(signatureEd25519 === undefined ? {} : { signatureEd25519 }),
-    ...(signatureAsc === undefined ? {} : { signatureAsc }),
-  };
-  let written: WrittenBundle | undefined;
-  await writeStreamAtomic(destPath, async (out) => {
-    written = await writeBundle(out, spec);
-  });
-  return written!;
-}
-
-/** module.wasm of a bundle as a stream, by a second read; it ends only once that read checked out. */
-function moduleOf(source: BundleContents, expected: { sha256: string; size: number }): Readable {
-  const pass = new PassThrough({ highWaterMark: 1024 * 1024 });
-  const sink = async (chunk: Buffer) => {
-    if (pass.destroyed) throw new Error('module consumer went away');
-    if (!pass.write(chunk)) {
-      await new Promise<void>((resolve, reject) => {
-        const onDrain = () => {
-          pass.off('close', onClose);
-          resolve();
-        };
-        const onClose = () => {
-          pass.off('drain', onDrain);
-          reject(new Error('module consumer went away'));
-        };
-        pass.once('drain', onDrain);
-        pass.once('close', onClose);
-      });
-    }
-  };
-  scanBundle(source.path, { maxModuleSize: expected.size }, sink).then(
-    (again) => {
-      if (again.module?.sha256 !== expected.sha256 || again.module.size !== expected.size) {
-        pass.destroy(
-          new AurionError('IO_ERROR', `${source.path} changed while it was being rewritten`, {
-            hint: 'make sure nothing modifies the bundle while aurion-plugin runs, then try again',
-          }),
-        );
-      } else {
-        pass.end();
-      }
-    },
-    (e: unknown) => pass.destroy(e as Error),
-  );
-  return pass;
 }

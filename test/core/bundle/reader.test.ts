@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { checkModuleDigest, readBundle } from '../../../src/core/bundle/index.js';
+import { checkModuleDigest } from '../../../src/core/bundle/index.js';
 import { AurionError } from '../../../src/errors.js';
+import { readBundle } from '../../../src/io/bundle-file.js';
 import { expectAurionError, tempDir } from '../../helpers.js';
 import {
   containerManifest,

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { type BundleSpec, readBundle, rewriteBundle, writeBundle } from '../../../src/core/bundle/index.js';
+import { type BundleSpec, writeBundle } from '../../../src/core/bundle/index.js';
+import { readBundle, rewriteBundle } from '../../../src/io/bundle-file.js';
 import { expectAurionError, tempDir } from '../../helpers.js';
 import {
   containerManifest,

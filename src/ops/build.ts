@@ -8,14 +8,14 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
+import { DEFAULT_LIMITS, ENTRY, USTAR_MAX_NUMBER } from '../core/bundle/format.js';
+import { type BundleSpec, type WrittenBundle, writeBundle } from '../core/bundle/writer.js';
+import { parseManifest } from '../core/manifest.js';
+import type { Manifest } from '../core/types.js';
+import { checkWasm, WasmScanner } from '../core/wasm.js';
 import { AurionError, ioError } from '../errors.js';
 import { writeStreamAtomic } from '../io/atomic.js';
 import { readSmallFile } from '../io/files.js';
-import { DEFAULT_LIMITS, ENTRY, USTAR_MAX_NUMBER } from './bundle/format.js';
-import { type BundleSpec, type WrittenBundle, writeBundle } from './bundle/writer.js';
-import { parseManifest } from './manifest.js';
-import type { Manifest } from './types.js';
-import { checkWasm, WasmScanner } from './wasm.js';
 
 export interface BuildOptions {
   /** The plugin project folder, holding manifest.json. */

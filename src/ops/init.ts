@@ -5,11 +5,11 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { validateManifest } from '../core/manifest.js';
+import { CAPABILITY_RISK, type Capability, type Manifest, type RiskClass, riskRank } from '../core/types.js';
 import { AurionError, ioError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { exists } from '../io/files.js';
-import { validateManifest } from './manifest.js';
-import { CAPABILITY_RISK, type Capability, type Manifest, type RiskClass, riskRank } from './types.js';
 
 export interface InitOptions {
   readonly dir: string;

@@ -13,21 +13,23 @@
  */
 import { rename, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { type BundleContents, readBundle } from '../core/bundle/index.js';
+import type { BundleContents } from '../core/bundle/index.js';
 import type { TrustPolicy } from '../core/policy.js';
-import { type VerifyResult, verifyBundle, verifyContents } from '../core/verify.js';
+import { type VerifyResult, verifyContents } from '../core/verify.js';
 import { AurionError, EXIT_CODE_OF, ioError } from '../errors.js';
 import { tempPathFor } from '../io/atomic.js';
+import { readBundle } from '../io/bundle-file.js';
 import { exists } from '../io/files.js';
 import { loadTrustPolicyFile } from '../io/trust.js';
-import type { Env } from './auth.js';
-import { bundleFileName, DirectoryRegistry } from './directory.js';
-import type { RetryPolicy } from './http.js';
-import { OciClient } from './oci.js';
-import { downloadPlugin, pushPlugin } from './oci-artifact.js';
-import { type OciRef, parsePluginRef, parseRegistryRef, type RegistryRef } from './reference.js';
-import { disown, own } from './scratch.js';
-import { copyToNewFile } from './transfer.js';
+import type { Env } from '../registry/auth.js';
+import { bundleFileName, DirectoryRegistry } from '../registry/directory.js';
+import type { RetryPolicy } from '../registry/http.js';
+import { OciClient } from '../registry/oci.js';
+import { downloadPlugin, pushPlugin } from '../registry/oci-artifact.js';
+import { type OciRef, parsePluginRef, parseRegistryRef, type RegistryRef } from '../registry/reference.js';
+import { disown, own } from '../registry/scratch.js';
+import { copyToNewFile } from '../registry/transfer.js';
+import { verifyBundle } from './verify.js';
 
 /** What a long step reports: reading (verifying) a bundle, or moving its bytes to or from a registry. */
 export type ProgressPhase = 'verify' | 'transfer';

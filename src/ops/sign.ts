@@ -3,12 +3,14 @@
  * signature.ed25519 and/or signature.asc, and writes it back atomically. Ed25519 signing is deterministic, and so
  * is the writer: the same key and bundle give a byte-identical signed bundle.
  */
-import { AurionError } from '../errors.js';
-import { checkModuleDigest, ENTRY, readBundle, rewriteBundle } from './bundle/index.js';
-import { createEnvelope } from './envelope.js';
-import type { Ed25519PrivateKey } from './keys.js';
+
+import { checkModuleDigest, ENTRY } from '../core/bundle/index.js';
+import { createEnvelope } from '../core/envelope.js';
+import type { Ed25519PrivateKey } from '../core/keys.js';
 // A type-only import is erased: openpgp.js is loaded below, and only when an OpenPGP key is given.
-import type { PgpPrivateKey } from './pgp.js';
+import type { PgpPrivateKey } from '../core/pgp.js';
+import { AurionError } from '../errors.js';
+import { readBundle, rewriteBundle } from '../io/bundle-file.js';
 
 export interface SignOptions {
   /** Ed25519 key: writes signature.ed25519. */
@@ -80,7 +82,7 @@ export async function signBundle(path: string, options: SignOptions): Promise<Si
   const signatureEd25519 = key === undefined ? undefined : createEnvelope(key, bundle);
   let signatureAsc: Uint8Array | undefined;
   if (pgpKey !== undefined) {
-    const pgp = await import('./pgp.js');
+    const pgp = await import('../core/pgp.js');
     const armored = await pgp.signDetached(pgpKey, bundle.manifestBytes, options.now ?? new Date());
     signatureAsc = new TextEncoder().encode(armored);
   }
