@@ -19,36 +19,28 @@ import { type VerifyResult, verifyContents } from '../core/verify.js';
 import { AurionError, EXIT_CODE_OF, ioError } from '../errors.js';
 import { tempPathFor } from '../io/atomic.js';
 import { readBundle } from '../io/bundle-file.js';
-import { exists } from '../io/files.js';
-import { loadTrustPolicyFile } from '../io/trust.js';
-import type { Env } from '../registry/auth.js';
-import { bundleFileName, DirectoryRegistry } from '../registry/directory.js';
-import type { RetryPolicy } from '../registry/http.js';
-import { OciClient } from '../registry/oci.js';
-import { downloadPlugin, pushPlugin } from '../registry/oci-artifact.js';
-import { type OciRef, parsePluginRef, parseRegistryRef, type RegistryRef } from '../registry/reference.js';
+import { bundleFileName } from '../registry/directory.js';
+import { parsePluginRef } from '../registry/reference.js';
+import {
+  type OpenRegistryOptions,
+  openRegistry,
+  type PluginRegistry,
+  type RegistryTrust,
+} from '../registry/registry.js';
 import { disown, own } from '../registry/scratch.js';
-import { copyToNewFile } from '../registry/transfer.js';
 import { verifyBundle } from './verify.js';
 
 /** What a long step reports: reading (verifying) a bundle, or moving its bytes to or from a registry. */
 export type ProgressPhase = 'verify' | 'transfer';
 
-export interface RegistryOptions {
+export interface RegistryOptions extends OpenRegistryOptions {
   /** `--registry`: a folder, a file:// URL, or oci://HOST[:PORT]/NAMESPACE. */
   readonly registry: string;
-  /** Plain HTTP to an OCI registry that is not on a loopback address. */
-  readonly plainHttp?: boolean;
-  /** Registry credentials (AURION_REGISTRY_USERNAME/PASSWORD) and HOME or DOCKER_CONFIG for the Docker config. */
-  readonly env?: Env;
   /** The trust flags' policy; undefined when none were given. */
   readonly trust?: TrustPolicy;
   /** Key expiry is judged at this instant; also the publish time recorded in index.json (default: now). */
   readonly now?: Date;
   readonly maxModuleSize?: number;
-  readonly retry?: Partial<RetryPolicy>;
-  /** How long to wait for another publisher's lock on a directory registry (default 60 s). */
-  readonly lockTimeoutMs?: number;
   readonly onProgress?: (phase: ProgressPhase, done: number, total: number) => void;
 }
 
@@ -92,42 +84,32 @@ export interface PullResult {
 
 /** Verifies a bundle against every trust source that applies, then stores it in the registry. */
 export async function publishBundle(bundlePath: string, options: RegistryOptions): Promise<PublishResult> {
-  const ref = parseRegistryRef(options.registry, { plainHttp: options.plainHttp === true });
-  const sources = await trustSourcesFor(ref, options.trust);
-  const now = options.now ?? new Date();
+  const registry = openRegistry(options.registry, options);
+  try {
+    const sources: RegistryTrust[] = [];
+    const own = await registry.ownTrust();
+    if (own !== undefined) sources.push(own);
+    if (options.trust !== undefined) sources.push({ label: 'the trust flags', policy: options.trust });
+    const now = options.now ?? new Date();
 
-  const bundle = await readBundle(bundlePath, {
-    hashBundle: true,
-    ...(options.maxModuleSize === undefined ? {} : { maxModuleSize: options.maxModuleSize }),
-    ...(options.onProgress === undefined
-      ? {}
-      : { onProgress: (done: number, total: number) => options.onProgress?.('verify', done, total) }),
-  });
-  if (sources.length === 0) throw noTrust(ref, bundle);
-  let signer: VerifyResult['signer'] = null;
-  for (const source of sources) {
-    const result = await verifyContents(bundle, source.policy, { now });
-    if (!result.ok) throw verificationFailed(bundlePath, result, source.label);
-    signer ??= result.signer;
-  }
-  const sha256 = bundle.sha256!;
-  const { manifest } = bundle;
-  const signerId =
-    signer!.algorithm === 'ed25519' ? { key_id: signer!.key_id } : { fingerprint: signer!.fingerprint };
-  const base = {
-    name: manifest.name,
-    version: manifest.version,
-    registry: options.registry,
-    sha256,
-    size: bundle.size,
-  };
-  const transfer =
-    options.onProgress === undefined
-      ? undefined
-      : (done: number) => options.onProgress?.('transfer', done, bundle.size);
-
-  if (ref.kind === 'directory') {
-    const registry = new DirectoryRegistry(ref.path, { lockTimeoutMs: options.lockTimeoutMs });
+    const bundle = await readBundle(bundlePath, {
+      hashBundle: true,
+      ...(options.maxModuleSize === undefined ? {} : { maxModuleSize: options.maxModuleSize }),
+      ...(options.onProgress === undefined
+        ? {}
+        : { onProgress: (done: number, total: number) => options.onProgress?.('verify', done, total) }),
+    });
+    if (sources.length === 0) throw noTrust(registry, bundle);
+    let signer: VerifyResult['signer'] = null;
+    for (const source of sources) {
+      const result = await verifyContents(bundle, source.policy, { now });
+      if (!result.ok) throw verificationFailed(bundlePath, result, source.label);
+      signer ??= result.signer;
+    }
+    const sha256 = bundle.sha256!;
+    const { manifest } = bundle;
+    const signerId =
+      signer!.algorithm === 'ed25519' ? { key_id: signer!.key_id } : { fingerprint: signer!.fingerprint };
     const stored = await registry.publish(
       bundlePath,
       {
@@ -138,64 +120,40 @@ export async function publishBundle(bundlePath: string, options: RegistryOptions
         risk_class: manifest.risk_class,
         capabilities: manifest.capabilities,
         runtime: manifest.runtime,
-        ...signerId,
-      },
-      { now, onProgress: transfer },
-    );
-    return { ...base, changed: stored.changed, signer: signerId, path: stored.path };
-  }
-  const client = ociClient(ref, options);
-  try {
-    const pushed = await pushPlugin(
-      client,
-      {
-        name: manifest.name,
-        version: manifest.version,
+        signer: signerId,
         manifestBytes: bundle.manifestBytes,
-        bundle: { path: bundlePath, sha256, size: bundle.size },
       },
-      transfer,
+      {
+        now,
+        ...(options.onProgress === undefined
+          ? {}
+          : { onProgress: (done: number) => options.onProgress?.('transfer', done, bundle.size) }),
+      },
     );
     return {
-      ...base,
-      changed: pushed.changed,
+      name: manifest.name,
+      version: manifest.version,
+      registry: options.registry,
+      sha256,
+      size: bundle.size,
       signer: signerId,
-      reference: pushed.reference,
-      digest: pushed.digest,
+      ...stored,
     };
   } finally {
-    client.close();
+    registry.close();
   }
 }
 
 /** Fetches NAME@VERSION, checks it against the registry's digest, verifies it when trust is given, writes it. */
 export async function pullBundle(spec: string, options: PullOptions): Promise<PullResult> {
   const { name, version } = parsePluginRef(spec);
-  const ref = parseRegistryRef(options.registry, { plainHttp: options.plainHttp === true });
+  const registry = openRegistry(options.registry, options);
   const output = resolve(options.output ?? bundleFileName(name, version));
   const tmp = tempPathFor(output);
   own(tmp);
   const onTransfer = (done: number, total: number) => options.onProgress?.('transfer', done, total);
   try {
-    let fetched: { sha256: string; size: number; reference?: string; digest?: string };
-    if (ref.kind === 'directory') {
-      const registry = new DirectoryRegistry(ref.path);
-      const { entry, stream } = await registry.openBundle(name, version);
-      const digest = await copyToNewFile(stream, tmp, {
-        expected: { sha256: entry.sha256, size: entry.size },
-        what: `${name}@${version} in ${registry.root} (${registry.bundlePath(name, version)})`,
-        onProgress: (done) => onTransfer(done, entry.size),
-        target: output,
-      });
-      fetched = digest;
-    } else {
-      const client = ociClient(ref, options);
-      try {
-        fetched = await downloadPlugin(client, name, version, tmp, onTransfer, output);
-      } finally {
-        client.close();
-      }
-    }
+    const fetched = await registry.fetch(name, version, tmp, output, onTransfer);
 
     let verification: VerifyResult | undefined;
     if (options.trust !== undefined) {
@@ -231,37 +189,17 @@ export async function pullBundle(spec: string, options: PullOptions): Promise<Pu
       ...(fetched.reference === undefined ? {} : { reference: fetched.reference, digest: fetched.digest }),
     };
   } finally {
+    registry.close();
     await unlink(tmp).catch(() => {});
     disown(tmp);
   }
-}
-
-interface TrustSource {
-  readonly label: string;
-  readonly policy: TrustPolicy;
-}
-
-/** The registry's own policy (directory registries) first, then the flags; at least one is needed. */
-async function trustSourcesFor(ref: RegistryRef, flags: TrustPolicy | undefined): Promise<TrustSource[]> {
-  const sources: TrustSource[] = [];
-  if (ref.kind === 'directory') {
-    const policyPath = new DirectoryRegistry(ref.path).trustPolicyPath;
-    if (await exists(policyPath)) {
-      sources.push({
-        label: `the registry's trust policy ${policyPath}`,
-        policy: await loadTrustPolicyFile(policyPath),
-      });
-    }
-  }
-  if (flags !== undefined) sources.push({ label: 'the trust flags', policy: flags });
-  return sources;
 }
 
 /**
  * Publish without any trust material cannot verify. The bundle is read first all the same, so that a malformed
  * (3) or unsigned (1) bundle is reported as what it is, before the missing trust (usage, 2).
  */
-function noTrust(ref: RegistryRef, bundle: BundleContents): AurionError {
+function noTrust(registry: PluginRegistry, bundle: BundleContents): AurionError {
   if (bundle.signatureEd25519 === undefined && bundle.signatureAsc === undefined) {
     return new AurionError(
       'UNSIGNED',
@@ -272,10 +210,7 @@ function noTrust(ref: RegistryRef, bundle: BundleContents): AurionError {
     );
   }
   return new AurionError('USAGE', 'no trust material: publish verifies every bundle before storing it', {
-    hint:
-      ref.kind === 'directory'
-        ? 'give --trusted-key FILE, --pgp-keyring FILE or --trust-policy FILE, or put a trust-policy.json in the registry folder'
-        : 'give --trusted-key FILE, --pgp-keyring FILE or --trust-policy FILE',
+    hint: registry.trustHint,
   });
 }
 
@@ -307,11 +242,4 @@ function relabel(result: VerifyResult, tmp: string, output: string): VerifyResul
       errors: s.errors.map((e) => ({ ...e, message: swap(e.message) })),
     })),
   };
-}
-
-function ociClient(ref: OciRef, options: RegistryOptions): OciClient {
-  return new OciClient(ref, {
-    env: options.env ?? {},
-    ...(options.retry === undefined ? {} : { retry: options.retry }),
-  });
 }
