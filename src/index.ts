@@ -1,85 +1,24 @@
 /**
- * aurion-plugin as a library. The CLI commands are thin wrappers over these functions.
+ * aurion-plugin as a library: the operations the CLI commands wrap, their options and results, and the
+ * errors they throw. Building blocks live behind subpath exports: `aurion-plugin/bundle`, `/wasm`, `/crypto`,
+ * `/policy`, `/json`, `/registry` (docs/architecture.md, "Public API").
  */
 
-export {
-  type BundleContents,
-  type BundleSpec,
-  checkModuleDigest,
-  DEFAULT_LIMITS,
-  ENTRY,
-  parseSize,
-  type ReadBundleOptions,
-  type WrittenBundle,
-  writeBundle,
-} from './core/bundle/index.js';
+export type { BundleContents, ReadBundleOptions } from './core/bundle/index.js';
 export { type CacheKey, type CacheKeyInput, computeCacheKey } from './core/cachekey.js';
+export type { InspectOptions, InspectReport } from './core/inspect.js';
+export { type Ed25519PrivateKey, generateEd25519KeyPair, loadPrivateKey } from './core/keys.js';
+export type { TrustPolicy } from './core/policy.js';
 export {
-  type CanonicalJsonOptions,
-  canonicalJson,
-  canonicalJsonNode,
-  canonicalNumber,
-  formatF64,
-  parseSerdeNumber,
-  type SerdeNumber,
-} from './core/canonical-json.js';
-export { publicKeyProblem, type RawPublicKey, signEd25519, verifyEd25519 } from './core/ed25519.js';
-export {
-  type Envelope,
-  envelopeSignatures,
-  manifestDigest,
-  parseEnvelope,
-  type SignedContent,
-  type SubjectKind,
-  serializeEnvelope,
-  subjectOf,
-} from './core/envelope.js';
-export {
-  type InspectOptions,
-  type InspectReport,
-  inspectContents,
-  type PluginInfoJson,
-  pluginInfoJson,
-  type RegisterRequestJson,
-  registerRequestJson,
-} from './core/inspect.js';
-export { type JsonNode, JsonParseError, parseJson, parseJsonNode } from './core/json.js';
-export {
-  type Ed25519PrivateKey,
-  type Ed25519PublicKey,
-  type GeneratedKeyPair,
-  generateEd25519KeyPair,
-  keyIdOf,
-  loadPrivateKey,
-  loadPublicKey,
-  publicKeyFromRaw,
-  publicKeyPem,
-} from './core/keys.js';
-export { type ManifestContext, parseManifest, validateManifest } from './core/manifest.js';
-// Types only: openpgp.js is heavy, so src/core/pgp.js is loaded with `await import()` where it is needed.
-export type {
-  GeneratePgpOptions,
-  PgpKeyPair,
-  PgpPrivateKey,
-  PgpPublicKey,
-  PgpVerification,
-} from './core/pgp.js';
-export {
-  effectiveRiskClass,
-  evaluateRules,
-  globMatch,
-  isRevoked,
-  mergeTrust,
-  type PolicyContext,
-  parseTrustPolicy,
-  type TrustedKey,
-  type TrustedPgpKey,
-  type TrustPolicy,
-  type TrustRules,
-  trustedKeyFromPem,
-  trustedPgpKeysFromArmored,
-} from './core/policy.js';
-export * from './core/types.js';
+  CAPABILITY_RISK,
+  type Capability,
+  type ContainerSpec,
+  type Manifest,
+  type ModuleRef,
+  RISK_CLASSES,
+  type RiskClass,
+  requiresAuthorization,
+} from './core/types.js';
 export {
   exitCodeOf,
   type PluginSummary,
@@ -88,28 +27,11 @@ export {
   type VerifyError,
   type VerifyOptions,
   type VerifyResult,
-  verifyContents,
 } from './core/verify.js';
-export {
-  checkWasm,
-  DEFAULT_MEMORY_MIB,
-  type ExternKind,
-  scanWasm,
-  WASI_MODULE,
-  WASM_PAGE_SIZE,
-  type WasmCustomSection,
-  type WasmExport,
-  type WasmImport,
-  type WasmInfo,
-  type WasmMemory,
-  WasmScanner,
-  type WasmScannerOptions,
-} from './core/wasm.js';
 export { AurionError, type ErrorCode, EXIT_CODE_OF, type Issue, isAurionError } from './errors.js';
-export { type BundleSignatures, readBundle, rewriteBundle } from './io/bundle-file.js';
+export { readBundle } from './io/bundle-file.js';
 export { loadSigningKeys, type SigningKeySources, type SigningKeys } from './io/signing-keys.js';
 export { loadTrust, loadTrustPolicyFile, type TrustSources } from './io/trust.js';
-export { scanWasmFile } from './io/wasm-file.js';
 export { type BuildOptions, type BuildResult, buildBundle } from './ops/build.js';
 export { type InitOptions, type InitResult, initProject } from './ops/init.js';
 export { inspectBundle } from './ops/inspect.js';
@@ -124,19 +46,5 @@ export {
 } from './ops/publish.js';
 export { type SignOptions, type SignResult, signBundle } from './ops/sign.js';
 export { verifyBundle, verifyBundles } from './ops/verify.js';
-export {
-  generatePgpKeyPair,
-  loadPgpPrivateKey,
-  loadPgpPublicKeys,
-  signDetached,
-  verifyDetached,
-} from './pgp-lazy.js';
-export {
-  bundleFileName,
-  DirectoryRegistry,
-  type IndexEntry,
-  type RegistryIndex,
-} from './registry/directory.js';
-export { OciClient, type OciClientOptions } from './registry/oci.js';
-export { AURION_MEDIA_TYPE, imageManifest, tagOf } from './registry/oci-artifact.js';
-export { type OciRef, parsePluginRef, parseRegistryRef, type RegistryRef } from './registry/reference.js';
+export { generatePgpKeyPair } from './pgp-lazy.js';
+export { openRegistry, type PluginRegistry } from './registry/registry.js';

@@ -28,7 +28,6 @@ describe('library API (import from "aurion-plugin")', () => {
       'publishBundle',
       'pullBundle',
       'computeCacheKey',
-      'canonicalJson',
       'loadPrivateKey',
       'loadTrust',
       'generateEd25519KeyPair',
@@ -36,6 +35,27 @@ describe('library API (import from "aurion-plugin")', () => {
     ] as const) {
       assert.equal(typeof byName[name], 'function', name);
       assert.equal(byName[name], local[name], name);
+    }
+  });
+
+  it('keeps the root small: at most 40 runtime names, building blocks behind subpath exports', async () => {
+    const names = Object.keys(api);
+    assert.ok(names.length <= 40, `${names.length} runtime names at the package root: ${names.join(', ')}`);
+    const subpaths = {
+      bundle: ['parseBundleStream', 'writeBundle', 'rewriteBundle', 'parseManifest', 'parseEnvelope'],
+      wasm: ['WasmScanner', 'scanWasm', 'scanWasmFile', 'checkWasm'],
+      crypto: ['verifyEd25519', 'keyIdOf', 'loadPublicKey', 'verifyDetached'],
+      policy: ['parseTrustPolicy', 'evaluateRules', 'loadTrustPolicyFile'],
+      json: ['canonicalJson', 'parseJson', 'formatF64', 'computeCacheKey'],
+      registry: ['openRegistry', 'DirectoryRegistry', 'OciClient', 'parseRegistryRef'],
+    } as const;
+    for (const [subpath, expected] of Object.entries(subpaths)) {
+      const entry = (await import(`aurion-plugin/${subpath}`)) as Record<string, unknown>;
+      for (const name of expected)
+        assert.equal(typeof entry[name], 'function', `aurion-plugin/${subpath}: ${name}`);
+    }
+    for (const name of ['WasmScanner', 'formatF64', 'OciClient', 'canonicalJson']) {
+      assert.equal(name in api, false, `${name} is a building block, not a root export`);
     }
   });
 

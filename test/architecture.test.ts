@@ -23,7 +23,7 @@ const LAYERS: readonly { readonly name: string; readonly match: (path: string) =
   },
   { name: 'commands', match: (p) => p.startsWith('commands/') },
   { name: 'cli program', match: (p) => ['cli/main.ts', 'cli/commands.ts', 'cli/launch.ts'].includes(p) },
-  { name: 'public API', match: (p) => !p.includes('/') },
+  { name: 'public API', match: (p) => !p.includes('/') || p.startsWith('api/') },
 ];
 
 function layerOf(path: string): number {
