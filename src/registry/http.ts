@@ -199,7 +199,10 @@ export class HttpClient {
       const what = `${req.method} ${req.url.pathname}`;
       const d = this.deadlines;
       let headerTimer: NodeJS.Timeout | undefined;
+      // Ended by the response, or by the request closing (an error, a missed deadline).
+      let waiting = true;
       const awaitHeaders = () => {
+        if (!waiting) return; // a registry may answer (a 401, a 413) before the body has gone out
         headerTimer = setTimeout(
           () =>
             r.destroy(
@@ -216,14 +219,14 @@ export class HttpClient {
       let sent = 0;
       if (body === undefined) awaitHeaders();
       else {
-        // The body counts as sent as the socket takes it (a stream is paused while the socket is full).
+        // A streamed body counts as the socket takes it (the stream is paused while the socket is full); a
+        // small in-memory one has until its window ends to be taken whole ('finish').
         stopUpload = watchTransfer(
           d,
           () => sent,
           () => r.destroy(missedDeadline(req.url, `took the request body at under ${rate(d)}`, what)),
         );
         r.on('finish', () => {
-          if (body instanceof Uint8Array) sent = body.byteLength;
           stopUpload();
           awaitHeaders();
         });
@@ -234,11 +237,13 @@ export class HttpClient {
         );
       });
       r.on('close', () => {
+        waiting = false;
         clearTimeout(headerTimer);
         stopUpload();
       });
       r.on('error', reject);
       r.on('response', (res) => {
+        waiting = false;
         clearTimeout(headerTimer);
         stopUpload();
         res.on('error', () => {}); // a reader of the body sees the error; this only keeps it from being unhandled
