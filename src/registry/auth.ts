@@ -5,7 +5,8 @@
  *
  * Credentials come from AURION_REGISTRY_USERNAME/AURION_REGISTRY_PASSWORD, else from the `auths` section of the
  * Docker config ($DOCKER_CONFIG/config.json or $HOME/.docker/config.json). They are looked up only when a
- * registry asks for them, and never sent over plain HTTP to a host that is not loopback unless --plain-http.
+ * registry asks for them, and sent only to the registry's own origin and to the token realm of a challenge from
+ * that origin (oci.ts), over plain HTTP only to a loopback realm or a registry that is itself plain HTTP.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
