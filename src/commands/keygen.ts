@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
 import { AurionError } from '../errors.js';
-import { exists, readSmallFile } from '../io/files.js';
+import { exists, INPUT_LIMITS, readSmallFile } from '../io/files.js';
 
 interface KeygenOptions {
   readonly out: string;
@@ -17,7 +17,7 @@ export async function resolvePassphrase(
 ): Promise<string | undefined> {
   if (file !== undefined) {
     const { passphraseFromFile } = await import('../core/keys.js');
-    return passphraseFromFile(await readSmallFile(file, 'passphrase file', 64 * 1024), file);
+    return passphraseFromFile(await readSmallFile(file, 'passphrase file', INPUT_LIMITS.passphrase), file);
   }
   const fromEnv = env['AURION_KEY_PASSPHRASE'];
   return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;

@@ -4,7 +4,7 @@ import type { Progress } from '../cli/output.js';
 import { type MaxModuleSizeFlags, maxModuleSizeOf, maxModuleSizeOption } from '../cli/size-option.js';
 import type { Ed25519PrivateKey } from '../core/keys.js';
 import type { PgpPrivateKey } from '../core/pgp.js';
-import { readSmallFile } from '../io/files.js';
+import { INPUT_LIMITS, readSmallFile } from '../io/files.js';
 import { resolvePassphrase } from './keygen.js';
 
 interface SignFlags extends MaxModuleSizeFlags {
@@ -21,7 +21,7 @@ async function keySource(
   envName: string,
   env: NodeJS.ProcessEnv,
 ): Promise<{ bytes: Uint8Array; source: string } | undefined> {
-  if (file !== undefined) return { bytes: await readSmallFile(file, 'key', 1024 * 1024), source: file };
+  if (file !== undefined) return { bytes: await readSmallFile(file, 'key', INPUT_LIMITS.key), source: file };
   const text = env[envName];
   return text === undefined || text === ''
     ? undefined

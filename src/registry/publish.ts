@@ -18,8 +18,7 @@ import type { TrustPolicy } from '../core/policy.js';
 import { type VerifyResult, verifyBundle, verifyContents } from '../core/verify.js';
 import { AurionError, EXIT_CODE_OF, ioError } from '../errors.js';
 import { tempPathFor } from '../io/atomic.js';
-import { exists } from '../io/files.js';
-import { loadTrustPolicyFile } from '../io/trust.js';
+import { loadOptionalTrustPolicyFile } from '../io/trust.js';
 import type { Env } from './auth.js';
 import { bundleFileName, DirectoryRegistry } from './directory.js';
 import type { RetryPolicy } from './http.js';
@@ -243,13 +242,10 @@ interface TrustSource {
 async function trustSourcesFor(ref: RegistryRef, flags: TrustPolicy | undefined): Promise<TrustSource[]> {
   const sources: TrustSource[] = [];
   if (ref.kind === 'directory') {
+    // Absent only when nothing is there: one that cannot be read fails the publish (SPEC §7).
     const policyPath = new DirectoryRegistry(ref.path).trustPolicyPath;
-    if (await exists(policyPath)) {
-      sources.push({
-        label: `the registry's trust policy ${policyPath}`,
-        policy: await loadTrustPolicyFile(policyPath),
-      });
-    }
+    const policy = await loadOptionalTrustPolicyFile(policyPath);
+    if (policy !== undefined) sources.push({ label: `the registry's trust policy ${policyPath}`, policy });
   }
   if (flags !== undefined) sources.push({ label: 'the trust flags', policy: flags });
   return sources;
