@@ -115,30 +115,37 @@ describe('readSmallFile: input files (SPEC §2)', () => {
 });
 
 describe('every reader of input files goes through it', () => {
-  it('the Docker config, a lock file and a registry index that are FIFOs or devices: IO_ERROR', QUICK, async (t) => {
-    const s = await specialFiles(t);
-    const { lookupCredentials } = await import('../../src/registry/auth.js');
-    const { readOwner } = await import('../../src/registry/lock.js');
-    const { DirectoryRegistry } = await import('../../src/registry/directory.js');
-    for (const special of [s.fifo, s.zero]) {
-      const docker = await tempDir(t);
-      await symlink(special, join(docker, 'config.json'));
-      await expectAurionError(() => lookupCredentials('reg.example', { DOCKER_CONFIG: docker }), 'IO_ERROR');
-      await expectAurionError(() => readOwner(special), 'IO_ERROR');
+  it(
+    'the Docker config, a lock file and a registry index that are FIFOs or devices: IO_ERROR',
+    QUICK,
+    async (t) => {
+      const s = await specialFiles(t);
+      const { lookupCredentials } = await import('../../src/registry/auth.js');
+      const { readOwner } = await import('../../src/registry/lock.js');
+      const { DirectoryRegistry } = await import('../../src/registry/directory.js');
+      for (const special of [s.fifo, s.zero]) {
+        const docker = await tempDir(t);
+        await symlink(special, join(docker, 'config.json'));
+        await expectAurionError(
+          () => lookupCredentials('reg.example', { DOCKER_CONFIG: docker }),
+          'IO_ERROR',
+        );
+        await expectAurionError(() => readOwner(special), 'IO_ERROR');
+        const registry = await tempDir(t);
+        await symlink(special, join(registry, 'index.json'));
+        await expectAurionError(() => new DirectoryRegistry(registry).readIndex(), 'IO_ERROR');
+      }
+      // A dangling index.json is not an empty registry.
       const registry = await tempDir(t);
-      await symlink(special, join(registry, 'index.json'));
-      await expectAurionError(() => new DirectoryRegistry(registry).readIndex(), 'IO_ERROR');
-    }
-    // A dangling index.json is not an empty registry.
-    const registry = await tempDir(t);
-    await symlink(join(registry, 'gone.json'), join(registry, 'index.json'));
-    const e = await expectAurionError(() => new DirectoryRegistry(registry).readIndex(), 'IO_ERROR');
-    assert.match(e.message, /symbolic link to a file that does not exist/);
-    // Nothing there: still fine.
-    assert.deepEqual(await new DirectoryRegistry(join(registry, 'none')).readIndex(), {
-      schema_version: 1,
-      plugins: {},
-    });
-    assert.equal(await readOwner(join(registry, 'no.lock')), 'gone');
-  });
+      await symlink(join(registry, 'gone.json'), join(registry, 'index.json'));
+      const e = await expectAurionError(() => new DirectoryRegistry(registry).readIndex(), 'IO_ERROR');
+      assert.match(e.message, /symbolic link to a file that does not exist/);
+      // Nothing there: still fine.
+      assert.deepEqual(await new DirectoryRegistry(join(registry, 'none')).readIndex(), {
+        schema_version: 1,
+        plugins: {},
+      });
+      assert.equal(await readOwner(join(registry, 'no.lock')), 'gone');
+    },
+  );
 });
