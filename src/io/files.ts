@@ -73,11 +73,11 @@ function kindOf(st: Stats): string {
   if (st.isCharacterDevice()) return 'a character device';
   if (st.isBlockDevice()) return 'a block device';
   if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
+  return 'a special file';
 }
 
 function notRegular(path: string, what: string, st: Stats): AurionError {
-  return new AurionError('IO_ERROR', `cannot read ${what} ${path}: it is ${kindOf(st)}, not a regular file`, {
+  return new AurionError('IO_ERROR', `cannot read ${what} ${path}: is ${kindOf(st)}, not a regular file`, {
     hint: `give the path of a regular file (${what}); devices, FIFOs and directories are never read`,
   });
 }

@@ -171,7 +171,7 @@ describe('input files that are not regular files (end to end)', () => {
         assertCliError(pull, 4, 'IO_ERROR');
         assert.match(
           pull.json.error.message,
-          /registry index .*index\.json: it is a (character device|FIFO)/,
+          /registry index .*index\.json: is a (character device|FIFO)/,
         );
         const publish = await runBounded([
           'publish',
