@@ -169,10 +169,7 @@ describe('input files that are not regular files (end to end)', () => {
           '--json',
         ]);
         assertCliError(pull, 4, 'IO_ERROR');
-        assert.match(
-          pull.json.error.message,
-          /registry index .*index\.json: is a (character device|FIFO)/,
-        );
+        assert.match(pull.json.error.message, /registry index .*index\.json: is a (character device|FIFO)/);
         const publish = await runBounded([
           'publish',
           s.bundle,
