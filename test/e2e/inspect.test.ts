@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { invalidModules } from '../core/build-fixtures.js';
 import {
   ed25519Key,
   listTree,
@@ -12,7 +13,6 @@ import {
   writeBundleFile,
   writePem,
 } from '../core/trust-fixtures.js';
-import { invalidModules } from '../core/build-fixtures.js';
 import { assertCliError, runCli, tempDir } from '../helpers.js';
 
 const alice = ed25519Key();
