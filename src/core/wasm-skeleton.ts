@@ -18,6 +18,13 @@ declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object;
 };
 
+/**
+ * The most skeleton bytes (code and metadata) held for validation. Real plugins need a few MiB, the largest
+ * WebAssembly applications around 100 MiB; the cap keeps a hostile module of code (a bundle may hold 512 MiB)
+ * from making build or inspect hold hundreds of MiB, as MAX_DECODED_SECTION does for the decoded sections.
+ */
+export const MAX_VALIDATED_BYTES = 128 * 1024 * 1024;
+
 /** Reports a problem at an absolute byte offset of the module; never returns. */
 export type FailAt = (at: number, message: string) => never;
 
@@ -245,6 +252,7 @@ export class WasmSkeleton {
     this.keep = id !== 0;
     this.data = id === 11 ? new DataSectionRewriter(bodyStart, size, this.fail) : undefined;
     if (this.keep && this.data === undefined) {
+      if (this.size + size > MAX_VALIDATED_BYTES) this.tooBig(sectionStart);
       this.spans.push({ at: this.size, from: sectionStart, exact: false });
       this.add(new Uint8Array([id, ...leb128(size)]));
       this.spans.push({ at: this.size, from: bodyStart, exact: true });
@@ -253,8 +261,12 @@ export class WasmSkeleton {
 
   /** The next bytes of the current section's body; copied when kept. */
   body(bytes: Uint8Array): void {
-    if (this.data !== undefined) this.data.push(bytes);
-    else if (this.keep) this.add(new Uint8Array(bytes));
+    if (this.data !== undefined) {
+      this.data.push(bytes);
+      if (this.size + this.data.out.length > MAX_VALIDATED_BYTES) this.tooBig(this.sectionStart);
+    } else if (this.keep) {
+      this.add(new Uint8Array(bytes));
+    }
   }
 
   /** The current section's body is complete. */
@@ -290,6 +302,14 @@ export class WasmSkeleton {
     this.fail(
       at,
       `the WebAssembly engine refuses it: ${match === null ? message : message.slice(0, match.index)}`,
+    );
+  }
+
+  private tooBig(at: number): never {
+    return this.fail(
+      at,
+      `the module's code and metadata (every section but custom sections and data payloads) exceed ` +
+        `${MAX_VALIDATED_BYTES / 1024 / 1024} MiB, the most aurion-plugin validates`,
     );
   }
 

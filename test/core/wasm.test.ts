@@ -15,6 +15,7 @@ import {
   type WasmInfo,
   WasmScanner,
 } from '../../src/core/wasm.js';
+import { MAX_VALIDATED_BYTES } from '../../src/core/wasm-skeleton.js';
 import { AurionError } from '../../src/errors.js';
 import { expectAurionError, tempDir } from '../helpers.js';
 
@@ -888,6 +889,22 @@ describe('WasmScanner validates the whole module as the engine does', () => {
       scanner.validatedBytes < bytes.length - 60,
       `held ${scanner.validatedBytes} of ${bytes.length}`,
     );
+  });
+
+  it('refuses a code section over MAX_VALIDATED_BYTES as soon as its size is read', () => {
+    const scanner = new WasmScanner({ source: 'm.wasm' });
+    const size = MAX_VALIDATED_BYTES + 1;
+    const start = HEADER.length + TYPE_VOID.length + FUNC_1.length + EXPORT_RUN.length;
+    assert.throws(
+      () =>
+        scanner.push(Uint8Array.from([...HEADER, ...TYPE_VOID, ...FUNC_1, ...EXPORT_RUN, 10, ...leb(size)])),
+      (e) =>
+        e instanceof AurionError &&
+        e.code === 'WASM_INVALID' &&
+        /code and metadata .* exceed 128 MiB, the most aurion-plugin validates/.test(e.message) &&
+        e.message.includes(`byte offset ${start} =`),
+    );
+    assert.equal(scanner.validatedBytes, start);
   });
 
   it('accepts offset expressions with every constant instruction the engine may allow', () => {
