@@ -66,8 +66,10 @@ export { type ManifestContext, parseManifest, validateManifest } from './core/ma
 export type {
   GeneratePgpOptions,
   PgpKeyPair,
+  PgpKeyring,
   PgpPrivateKey,
   PgpPublicKey,
+  PgpRevocation,
   PgpVerification,
 } from './core/pgp.js';
 export {
@@ -83,7 +85,7 @@ export {
   type TrustPolicy,
   type TrustRules,
   trustedKeyFromPem,
-  trustedPgpKeysFromArmored,
+  trustFromPgpKeyring,
 } from './core/policy.js';
 export { type SignOptions, type SignResult, signBundle } from './core/sign.js';
 export * from './core/types.js';
@@ -119,8 +121,10 @@ export { AurionError, type ErrorCode, EXIT_CODE_OF, type Issue, isAurionError } 
 export { loadTrust, loadTrustPolicyFile, type TrustSources } from './io/trust.js';
 export {
   generatePgpKeyPair,
+  loadPgpKeyring,
   loadPgpPrivateKey,
   loadPgpPublicKeys,
+  mergePgpKeys,
   signDetached,
   verifyDetached,
 } from './pgp-lazy.js';
