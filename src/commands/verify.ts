@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
-import type { Output } from '../cli/output.js';
+import { type Output, terminalSafeDeep } from '../cli/output.js';
 import { type MaxModuleSizeFlags, maxModuleSizeOf, maxModuleSizeOption } from '../cli/size-option.js';
 import { addTrustOptions, type TrustFlags, trustSources } from '../cli/trust-options.js';
 import type { Signer, VerifyResult } from '../core/verify.js';
@@ -16,9 +16,13 @@ export function signerText(signer: Signer): string {
   return signer.name === undefined ? id : `${id} (${signer.name})`;
 }
 
-/** One line per bundle, then its problems indented; a bundle with two signatures lists each verdict. */
-export function verifyText(out: Output, r: VerifyResult): string {
+/**
+ * One line per bundle, then its problems indented; a bundle with two signatures lists each verdict. Every
+ * string of the result (paths, names, messages quoting the bundle) is escaped for the terminal.
+ */
+export function verifyText(out: Output, result: VerifyResult): string {
   const { style } = out;
+  const r = terminalSafeDeep(result);
   const what = r.plugin === null ? '' : `${r.plugin.name}@${r.plugin.version} `;
   if (r.ok) {
     const risk = r.plugin!.effective_risk_class;
