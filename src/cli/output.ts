@@ -89,7 +89,7 @@ export class Output {
     this.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   }
 
-  /** A line of result text on stdout (never in --json mode). */
+  /** A line of result text on stdout (never in --json mode); data in it must already be terminalSafe. */
   line(text: string): void {
     if (!this.json) this.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }

@@ -326,6 +326,30 @@ export async function loadPgpKeyring(input: string | Uint8Array, source: string)
   return { keys: await mergeAndRevoke(keys, revocations), revocations };
 }
 
+/**
+ * The key revocations `key` carries that verify with it, as certificates: so that a revoked copy that is read
+ * but not trusted (a policy entry's file may hold other keys) still revokes copies of the key trusted elsewhere.
+ */
+export async function revocationsOf(key: PgpPublicKey, source: string): Promise<PgpRevocation[]> {
+  const valid: PgpRevocation[] = [];
+  for (const signature of key.key.revocationSignatures) {
+    try {
+      await signature.verify(
+        key.key.keyPacket,
+        enums.signature.keyRevocation,
+        { key: key.key.keyPacket },
+        null as unknown as Date,
+        false,
+        CONFIG,
+      );
+      valid.push({ issuer: key.fingerprint, source, signature });
+    } catch {
+      // openpgp.js ignores a revocation that does not verify; so does this.
+    }
+  }
+  return valid;
+}
+
 /** The packets a keyring may hold (as openpgp.js's readKeys allows; its typings say Map, it reads a plain object by tag). */
 const KEYRING_PACKETS = Object.fromEntries(
   [

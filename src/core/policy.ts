@@ -259,6 +259,12 @@ export async function parseTrustPolicy(bytes: Uint8Array, context: PolicyContext
     // Every copy in the policy's files counts (an entry's file may also hold another entry's key), and so does
     // every revocation certificate, whichever entry's file holds it.
     const merged = new Map((await pgp.mergePgpKeys(copies, pgpRevocations)).map((k) => [k.fingerprint, k]));
+    // A key read but named by no entry is not trusted; its revocations still reach copies trusted elsewhere.
+    for (const key of merged.values()) {
+      if (!pgpKeys.some((entry) => entry.fingerprint === key.fingerprint)) {
+        pgpRevocations.push(...(await pgp.revocationsOf(key, source)));
+      }
+    }
     for (const [i, entry] of pgpKeys.entries())
       pgpKeys[i] = { ...entry, key: merged.get(entry.fingerprint)! };
   }

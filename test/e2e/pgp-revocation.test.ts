@@ -161,6 +161,28 @@ describe('OpenPGP revocation across trust sources (SPEC §5)', () => {
     );
     assertRevoked(await verify(s.bundle, '--trust-policy', inline), 'inline key and certificate');
   });
+
+  it("a revoked copy in another policy entry's key file revokes the key trusted by a keyring", async (t) => {
+    const s = await signedBundle(t);
+    const other = await signedBundle(t);
+    const shared = join(s.dir, 'team.asc');
+    await writeFile(shared, (await readFile(other.pub, 'utf8')) + (await readFile(s.revoked, 'utf8')));
+    const policy = join(s.dir, 'team.json');
+    await writeFile(
+      policy,
+      JSON.stringify({
+        schema_version: 1,
+        pgp_keys: [{ fingerprint: other.fingerprint, public_key_file: shared }],
+      }),
+    );
+    assertPasses(await verify(s.bundle, ...rings(s.pub)), 'the keyring alone');
+    assertRevoked(
+      await verify(s.bundle, '--trust-policy', policy, ...rings(s.pub)),
+      'policy file holding a revoked copy of the keyring key',
+    );
+    // The entry's own key is not affected.
+    assertPasses(await verify(other.bundle, '--trust-policy', policy, ...rings(s.pub)), 'the other key');
+  });
 });
 
 describe('OpenPGP revocation made by GnuPG (SPEC §5)', () => {
