@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
+import { terminalSafe } from '../cli/output.js';
 
 interface InitOptions {
   readonly name?: string;
@@ -50,8 +51,8 @@ export function register(program: Command, cli: Cli): void {
             ...d.files.map((f) => `${cli.out.style.green('wrote')} ${f}`),
             `risk class: ${d.manifest.risk_class} (the highest class of ${d.manifest.capabilities.join(', ')})`,
             d.manifest.runtime === 'container'
-              ? `next: set container.image to your image pinned by digest, list the variables it needs in container.env, then run 'aurion-plugin build ${d.dir}'`
-              : `next: put your module at ${d.manifest.module?.path} and run 'aurion-plugin build ${d.dir}'`,
+              ? `next: set container.image to your image pinned by digest, list the variables it needs in container.env, then run 'aurion-plugin build ${terminalSafe(dir)}'`
+              : `next: put your module at ${d.manifest.module?.path} and run 'aurion-plugin build ${terminalSafe(dir)}'`,
           ].join('\n'),
       );
     });
