@@ -365,17 +365,7 @@ export class OciClient {
     }
     if (res.status !== 200)
       throw refusedError(this.ref.authority, res, body, `GET token ${url.origin}${url.pathname}`);
-    let token: unknown;
-    try {
-      const v = JSON.parse(body.toString('utf8')) as { token?: unknown; access_token?: unknown };
-      token = typeof v.token === 'string' && v.token !== '' ? v.token : v.access_token;
-    } catch {
-      token = undefined;
-    }
-    if (typeof token !== 'string' || token === '' || /[\r\n]/.test(token)) {
-      throw new AurionError('REGISTRY_ERROR', `token server ${url.origin}${url.pathname} sent no token`);
-    }
-    return token;
+    return parseTokenResponse(body, `${url.origin}${url.pathname}`);
   }
 
   private lookup(): Promise<CredentialLookup> {
@@ -415,6 +405,24 @@ export class OciClient {
     const body = await readBody(res, MAX_ERROR_BODY).catch(() => Buffer.alloc(0));
     return refusedError(this.ref.authority, res, body, what);
   }
+}
+
+/**
+ * The token of a token server's answer (`{"token": ...}` or `{"access_token": ...}`); REGISTRY_ERROR when it
+ * holds none that can go into an Authorization header. `server` names the server in messages.
+ */
+export function parseTokenResponse(body: Uint8Array, server: string): string {
+  let token: unknown;
+  try {
+    const v = JSON.parse(Buffer.from(body).toString('utf8')) as { token?: unknown; access_token?: unknown };
+    token = typeof v.token === 'string' && v.token !== '' ? v.token : v.access_token;
+  } catch {
+    token = undefined;
+  }
+  if (typeof token !== 'string' || token === '' || /[\r\n]/.test(token)) {
+    throw new AurionError('REGISTRY_ERROR', `token server ${server} sent no token`);
+  }
+  return token;
 }
 
 function refusedError(authority: string, res: HttpResponse, body: Buffer, what: string): AurionError {

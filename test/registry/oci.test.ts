@@ -384,6 +384,16 @@ describe('Aurion artifact manifests', () => {
         },
         /not a sha256 digest/,
       ],
+      // Found by the fuzzing harness (test/fuzz/corpus/oci-manifest/crash-null-layer.json): a layer that is
+      // not an object was a TypeError.
+      ...[null, 'layer', 7, true, ['x']].map((layer): [unknown, RegExp] => [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          artifactType: AURION_MEDIA_TYPE.artifact,
+          layers: [layer],
+        },
+        Array.isArray(layer) ? /layer media type is undefined/ : /its layer is .*, not a JSON object/,
+      ]),
     ];
     for (const [value, why] of cases) {
       const bytes = Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
