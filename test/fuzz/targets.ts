@@ -31,11 +31,17 @@ export interface FuzzTarget {
   readonly weight?: number;
 }
 
-/** A scratch folder for targets that read files (readBundle takes a path); removed when the process exits. */
 let scratch: string | undefined;
-function scratchFile(input: Buffer): string {
+/** Writes the input to a file in a scratch folder (for parsers that take a path); removed when the process exits. */
+export function scratchFile(input: Buffer): string {
   if (scratch === undefined) {
-    const dir = mkdtempSync(join(tmpdir(), 'aurion-fuzz-'));
+    // Memory-backed where there is one: rewriting a file on a disk costs more than parsing it.
+    let dir: string;
+    try {
+      dir = mkdtempSync('/dev/shm/aurion-fuzz-');
+    } catch {
+      dir = mkdtempSync(join(tmpdir(), 'aurion-fuzz-'));
+    }
     scratch = dir;
     process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
