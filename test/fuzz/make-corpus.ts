@@ -24,6 +24,7 @@ import {
 } from '../core/trust-fixtures.js';
 import { ROOT } from '../helpers.js';
 import { CORPUS_DIR } from './engine.js';
+import { PGP_SIGNED_DATA } from './targets.js';
 
 const RICH_WAT = `(module
   (type $t (func (param i32) (result i32)))
@@ -148,8 +149,8 @@ export async function makeCorpus(): Promise<void> {
     });
     write('envelope', { 'wasm.json': signed.envelope, 'container.json': containerEnvelope });
     const pgpPublic = readFileSync(join(ROOT, 'keys-example', 'example.pgp.pub'), 'utf8');
-    const { loadPgpPublicKeys } = await import('../../src/core/pgp.js');
-    const [pgpKey] = await loadPgpPublicKeys(pgpPublic, 'keys-example/example.pgp.pub');
+    const pgp = await import('../../src/core/pgp.js');
+    const [pgpKey] = await pgp.loadPgpPublicKeys(pgpPublic, 'keys-example/example.pgp.pub');
     write('policy', {
       'ed25519.json': `${JSON.stringify(
         {
@@ -176,6 +177,24 @@ export async function makeCorpus(): Promise<void> {
         2,
       )}\n`,
       'key-file.json': `${JSON.stringify({ schema_version: 1, keys: [{ key_id: key.keyId, public_key_file: 'k.pub' }] })}\n`,
+    });
+    const pgpPrivate = await pgp.loadPgpPrivateKey(
+      readFileSync(join(ROOT, 'keys-example', 'example.pgp.key')),
+      undefined,
+      'keys-example/example.pgp.key',
+      new Date('2026-12-01T00:00:00Z'),
+    );
+    write('pgp-signature', {
+      'signature.asc': await pgp.signDetached(pgpPrivate, PGP_SIGNED_DATA, new Date('2026-12-01T00:00:00Z')),
+    });
+    write('registry-refusal', {
+      'oci-errors.json':
+        '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied","detail":null}]}',
+      'token-error.json': '{"error":"invalid_grant","error_description":"bad credentials"}',
+      'text.txt': 'Service Unavailable\r\n',
+    });
+    write('lock-owner', {
+      'owner.json': `${JSON.stringify({ pid: 4242, hostname: 'build-7', created_at: '2026-11-27T10:00:00.000Z', token: '0123456789abcdef0123456789abcdef' })}\n`,
     });
     write('registry-index', {
       'two-plugins.json': `${JSON.stringify(

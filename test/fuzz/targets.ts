@@ -5,7 +5,7 @@
  * A target's `run` feeds one input to the parser. The oracle (engine.ts) accepts a return or an AurionError
  * (other than INTERNAL); anything else thrown, or a run slower than the time bound, is a failure.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -13,13 +13,17 @@ import { readBundle, scanBundle } from '../../src/core/bundle/reader.js';
 import { TarParser } from '../../src/core/bundle/tar.js';
 import { parseEnvelope } from '../../src/core/envelope.js';
 import { parseManifest } from '../../src/core/manifest.js';
+import type { PgpPublicKey } from '../../src/core/pgp.js';
 import { parseTrustPolicy } from '../../src/core/policy.js';
 import { WasmScanner } from '../../src/core/wasm.js';
 import { AurionError } from '../../src/errors.js';
 import { parseChallenges } from '../../src/registry/auth.js';
 import { parseRegistryIndex } from '../../src/registry/directory.js';
+import { describeRefusal } from '../../src/registry/http.js';
+import { readOwner } from '../../src/registry/lock.js';
 import { parseTokenResponse } from '../../src/registry/oci.js';
 import { bundleLayer } from '../../src/registry/oci-artifact.js';
+import { ROOT } from '../helpers.js';
 
 export interface FuzzTarget {
   /** Also the seed folder: test/fuzz/corpus/<name>/. */
@@ -29,6 +33,8 @@ export interface FuzzTarget {
   readonly run: (input: Buffer) => unknown;
   /** Relative weight of the target's share of iterations in a bounded run (default 1). */
   readonly weight?: number;
+  /** false for parsers that never refuse (they make the best of any input): no refusal is expected. */
+  readonly refuses?: false;
 }
 
 let scratch: string | undefined;
@@ -112,6 +118,27 @@ const policyContext = {
   },
 };
 
+/** What the pgp-signature seeds sign (make-corpus.ts), and the key they are checked against. */
+export const PGP_SIGNED_DATA = Buffer.from('the manifest bytes a container bundle signs\n');
+let pgpTrusted: Promise<PgpPublicKey[]> | undefined;
+async function verifyPgp(input: Buffer): Promise<unknown> {
+  // openpgp.js is heavy: loaded only by this target.
+  const pgp = await import('../../src/core/pgp.js');
+  pgpTrusted ??= pgp.loadPgpPublicKeys(
+    readFileSync(join(ROOT, 'keys-example', 'example.pgp.pub')),
+    'keys-example/example.pgp.pub',
+  );
+  const verdict = await pgp.verifyDetached(
+    PGP_SIGNED_DATA,
+    input,
+    await pgpTrusted,
+    new Date('2027-01-01T00:00:00Z'),
+  );
+  // verifyDetached reports a refusal as a value; as an AurionError it is counted like the other targets' refusals.
+  if (!verdict.ok) throw new AurionError(verdict.code, verdict.message);
+  return verdict;
+}
+
 export const TARGETS: readonly FuzzTarget[] = [
   {
     name: 'bundle',
@@ -162,6 +189,12 @@ export const TARGETS: readonly FuzzTarget[] = [
     run: (input) => parseTrustPolicy(input, policyContext),
   },
   {
+    name: 'pgp-signature',
+    description:
+      'a detached OpenPGP signature (signature.asc of a container bundle), verified with openpgp.js',
+    run: verifyPgp,
+  },
+  {
     name: 'registry-index',
     description: "a directory registry's index.json",
     run: (input) => parseRegistryIndex(input, 'fuzz/index.json'),
@@ -180,8 +213,25 @@ export const TARGETS: readonly FuzzTarget[] = [
     run: (input) => parseTokenResponse(input, 'https://fuzz.example/token'),
   },
   {
+    name: 'registry-refusal',
+    description: "a registry's or token server's error body, as shown to the user; never throws",
+    run: (input) => describeRefusal(input),
+    refuses: false,
+  },
+  {
+    name: 'lock-owner',
+    description: "a directory registry's .index.lock, which any co-user of the folder can write",
+    run: async (input) => {
+      // readOwner reports a lock file it did not write as 'unreadable'; counted as a refusal.
+      const owner = await readOwner(scratchFile(input));
+      if (owner === 'unreadable') throw new AurionError('REGISTRY_ERROR', 'the lock file is unreadable');
+      return owner;
+    },
+  },
+  {
     name: 'www-authenticate',
     description: 'a WWW-Authenticate header (latin1, as Node hands headers over); never throws',
     run: (input) => parseChallenges(input.toString('latin1')),
+    refuses: false,
   },
 ];
