@@ -135,7 +135,7 @@ export function fuzzTarget(
         void worker.terminate();
         finish({
           target: name,
-          seeds: 0,
+          seeds: loadCorpus(name).length,
           runs: counter,
           ms: now - started,
           outcomes: {},

@@ -2,8 +2,10 @@
  * Writes the generated seed corpus (test/fuzz/corpus/<target>/seed-*): valid inputs made from the test
  * fixtures, plus variants that reach rarer paths (PAX headers, GNU magic, base-256 sizes, gzip header flags,
  * several gzip members). Run by `npm run fuzz -- --make-corpus`; files not named seed-* (crash reproducers) are
- * kept. Key material is fresh on every run, so regenerating changes the files; that is harmless.
+ * kept. The Ed25519 key comes from a fixed seed and the writer is deterministic, so regenerating changes nothing
+ * unless the generator (or the bundle format) changed, except the OpenPGP signature (openpgp.js salts it).
  */
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,10 +16,10 @@ import { containerSourceManifest, sourceManifest, VALID_WAT, wat } from '../core
 import { endOfArchive, entry, paxHeader, rawHeader } from '../core/bundle/tar-fixtures.js';
 import {
   containerManifest,
-  ed25519Key,
   envelopeBytes,
   sha256,
   signedWasmBundle,
+  type TestKey,
   TINY_WASM,
   wasmManifest,
   writeBundleFile,
@@ -25,6 +27,31 @@ import {
 import { ROOT } from '../helpers.js';
 import { CORPUS_DIR } from './engine.js';
 import { PGP_SIGNED_DATA } from './targets.js';
+
+/** An Ed25519 key from a fixed seed, so that regenerating the corpus changes only what the generator changes. */
+function fixedKey(): TestKey {
+  const seed = createHash('sha256').update('aurion-plugin fuzzing corpus').digest();
+  const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]);
+  const privateKey = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+  const publicKey = createPublicKey(privateKey);
+  const der = publicKey.export({ format: 'der', type: 'spki' });
+  const raw = der.subarray(der.length - 32);
+  return {
+    privateKey,
+    publicPem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+    privatePem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    raw,
+    keyId: sha256(raw).slice(0, 16),
+  };
+}
+
+/** Features the scanner knows beyond the MVP: a shared memory, an exception tag, a 64-bit memory. */
+const SHARED_WAT = `(module
+  (import "env" "memory" (memory 1 2 shared))
+  (tag $e (param i32))
+  (export "e" (tag $e))
+  (func (export "run")))`;
+const MEMORY64_WAT = `(module (memory (export "memory") i64 1 2) (func (export "run")))`;
 
 const RICH_WAT = `(module
   (type $t (func (param i32) (result i32)))
@@ -68,10 +95,21 @@ function write(target: string, files: Record<string, Uint8Array | string>): void
 export async function makeCorpus(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'aurion-corpus-'));
   try {
-    const key = ed25519Key();
+    const key = fixedKey();
     const signed = await signedWasmBundle(dir, key);
     const richModule = await wat(RICH_WAT);
     const validModule = await wat(VALID_WAT);
+    const wabt = await (await import('wabt')).default();
+    const featureModule = (text: string) => {
+      const m = wabt.parseWat('features.wat', text, { threads: true, memory64: true, exceptions: true });
+      try {
+        return Buffer.from(m.toBinary({}).buffer);
+      } finally {
+        m.destroy();
+      }
+    };
+    const shared = featureModule(SHARED_WAT);
+    const memory64 = featureModule(MEMORY64_WAT);
     const container = containerManifest();
     const containerEnvelope = envelopeBytes(key, {
       kind: 'container-image',
@@ -140,7 +178,13 @@ export async function makeCorpus(): Promise<void> {
       'stored.gz': gzipSync(smallTar, { level: 0 }),
       'trailing-zeros.gz': Buffer.concat([gzipSync(smallTar), Buffer.alloc(16)]),
     });
-    write('wasm', { 'tiny.wasm': TINY_WASM, 'valid.wasm': validModule, 'rich.wasm': richModule });
+    write('wasm', {
+      'tiny.wasm': TINY_WASM,
+      'valid.wasm': validModule,
+      'rich.wasm': richModule,
+      'shared.wasm': shared,
+      'memory64.wasm': memory64,
+    });
     write('manifest', {
       'source-wasm.json': `${JSON.stringify(sourceManifest(), null, 2)}\n`,
       'source-container.json': `${JSON.stringify(containerSourceManifest(), null, 2)}\n`,
