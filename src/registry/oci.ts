@@ -419,8 +419,15 @@ export function parseTokenResponse(body: Uint8Array, server: string): string {
   } catch {
     token = undefined;
   }
-  if (typeof token !== 'string' || token === '' || /[\r\n]/.test(token)) {
+  if (typeof token !== 'string' || token === '') {
     throw new AurionError('REGISTRY_ERROR', `token server ${server} sent no token`);
+  }
+  // Tokens are visible ASCII (RFC 6750 b64token, JWTs); anything else cannot go into an Authorization header.
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    throw new AurionError(
+      'REGISTRY_ERROR',
+      `token server ${server} sent a token with characters other than visible ASCII`,
+    );
   }
   return token;
 }

@@ -6,6 +6,7 @@
  * (other than INTERNAL); anything else thrown, or a run slower than the time bound, is a failure.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { validateHeaderValue } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -210,7 +211,12 @@ export const TARGETS: readonly FuzzTarget[] = [
   {
     name: 'oci-token',
     description: "a token server's JSON answer",
-    run: (input) => parseTokenResponse(input, 'https://fuzz.example/token'),
+    run: (input) => {
+      const token = parseTokenResponse(input, 'https://fuzz.example/token');
+      // The contract: a token it returns can be sent; Node throws ERR_INVALID_CHAR for one that cannot.
+      validateHeaderValue('Authorization', `Bearer ${token}`);
+      return token;
+    },
   },
   {
     name: 'registry-refusal',
