@@ -245,6 +245,19 @@ describe('addAuthorizationSignature', () => {
   });
 });
 
+describe('pae', () => {
+  it('is the DSSE v1 encoding (the DSSE specification example)', () => {
+    const bytes = pae('http://example.com/HelloWorld', new TextEncoder().encode('hello world'));
+    assert.equal(
+      Buffer.from(bytes).toString('utf8'),
+      'DSSEv1 29 http://example.com/HelloWorld 11 hello world',
+    );
+    // lengths count bytes, not characters
+    const utf8 = pae('t', new TextEncoder().encode('é'));
+    assert.deepEqual([...utf8], [...Buffer.from('DSSEv1 1 t 2 '), 0xc3, 0xa9]);
+  });
+});
+
 describe('malformed authorizations: AUTHORIZATION_MALFORMED with a JSON pointer', () => {
   const cases: Array<[string, () => Uint8Array, string]> = [
     ['not JSON', () => enc('nope').subarray(1), ''],
@@ -263,6 +276,25 @@ describe('malformed authorizations: AUTHORIZATION_MALFORMED with a JSON pointer'
     ['bad base64 payload', () => enc({ ...envelopeJson(signed), payload: 'not base64!' }), '/payload'],
     ['unpadded base64', () => enc({ ...envelopeJson(signed), payload: 'YWJjZA' }), '/payload'],
     ['non-canonical base64 bits', () => enc({ ...envelopeJson(signed), payload: 'QR==' }), '/payload'],
+    [
+      // same decoded bytes (so alice's signature still verifies), another text: refused, not accepted
+      'a non-canonical spelling of the signed payload',
+      () => {
+        // a statement whose encoding ends in "==": its last character carries 4 bits that encode nothing
+        const pad = ['', 'a', 'aa'].find(
+          (p) => JSON.stringify({ ...statement(), 'x-pad': p }).length % 3 === 1,
+        )!;
+        const original = envelopeJson(envelopeWith({ ...statement(), 'x-pad': pad }));
+        const doc = { ...original };
+        const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+        const at = doc.payload.length - 3;
+        doc.payload = `${doc.payload.slice(0, at)}${alphabet[alphabet.indexOf(doc.payload[at]) | 15]}==`;
+        assert.notEqual(doc.payload, original.payload);
+        assert.deepEqual(Buffer.from(doc.payload, 'base64'), Buffer.from(original.payload, 'base64'));
+        return enc(doc);
+      },
+      '/payload',
+    ],
     [
       'a short signature',
       () => {
