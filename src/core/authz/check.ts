@@ -80,7 +80,7 @@ export function judgeSignatures(
     if (counted.has(keyid)) return finding('duplicate', 'has already been counted');
     if (authorizer === undefined) return finding('unknown key', 'is not a trusted authorizer');
     if (!verifyEd25519(authorizer.publicKey, message, decodeStrictBase64(sig)!)) {
-      return finding('bad signature', 'made a signature that does not verify');
+      return finding('bad signature', 'is named by a signature that does not verify');
     }
     if (trust.revoked.has(keyid)) return finding('revoked', 'is revoked by the trust policy');
     if (authorizer.expires !== undefined && now.getTime() >= authorizer.expires.getTime()) {
