@@ -9,15 +9,15 @@
  *
  * pull writes the bundle to a temporary file beside the output, checks its digest against the one the registry
  * recorded (directory index or OCI manifest) while copying, verifies it when trust material is given, and only
- * then renames it into place.
+ * then renames it into place (io/atomic.ts writeStaged: a linked output's target is replaced, a device or FIFO
+ * output is written into after the checks).
  */
-import { rename, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type BundleContents, readBundle } from '../core/bundle/index.js';
 import type { TrustPolicy } from '../core/policy.js';
 import { type VerifyResult, verifyBundle, verifyContents } from '../core/verify.js';
-import { AurionError, EXIT_CODE_OF, ioError } from '../errors.js';
-import { tempPathFor } from '../io/atomic.js';
+import { AurionError, EXIT_CODE_OF } from '../errors.js';
+import { writeStaged } from '../io/atomic.js';
 import { exists } from '../io/files.js';
 import { loadTrustPolicyFile } from '../io/trust.js';
 import type { Env } from './auth.js';
@@ -26,7 +26,6 @@ import type { RetryPolicy } from './http.js';
 import { OciClient } from './oci.js';
 import { downloadPlugin, pushPlugin } from './oci-artifact.js';
 import { type OciRef, parsePluginRef, parseRegistryRef, type RegistryRef } from './reference.js';
-import { disown, own } from './scratch.js';
 import { copyToNewFile } from './transfer.js';
 
 /** What a long step reports: reading (verifying) a bundle, or moving its bytes to or from a registry. */
@@ -171,10 +170,9 @@ export async function pullBundle(spec: string, options: PullOptions): Promise<Pu
   const { name, version } = parsePluginRef(spec);
   const ref = parseRegistryRef(options.registry, { plainHttp: options.plainHttp === true });
   const output = resolve(options.output ?? bundleFileName(name, version));
-  const tmp = tempPathFor(output);
-  own(tmp);
   const onTransfer = (done: number, total: number) => options.onProgress?.('transfer', done, total);
-  try {
+  // The bundle is downloaded to a temporary file, checked and verified there, and only then becomes the output.
+  return await writeStaged(output, async (tmp) => {
     let fetched: { sha256: string; size: number; reference?: string; digest?: string };
     if (ref.kind === 'directory') {
       const registry = new DirectoryRegistry(ref.path);
@@ -212,13 +210,7 @@ export async function pullBundle(spec: string, options: PullOptions): Promise<Pu
         );
       }
     }
-    try {
-      await rename(tmp, output);
-    } catch (e) {
-      throw ioError(output, 'write', e);
-    }
-    disown(tmp);
-    return {
+    const pulled: PullResult = {
       name,
       version,
       registry: options.registry,
@@ -228,10 +220,8 @@ export async function pullBundle(spec: string, options: PullOptions): Promise<Pu
       ...(verification === undefined ? {} : { verification }),
       ...(fetched.reference === undefined ? {} : { reference: fetched.reference, digest: fetched.digest }),
     };
-  } finally {
-    await unlink(tmp).catch(() => {});
-    disown(tmp);
-  }
+    return pulled;
+  });
 }
 
 interface TrustSource {
