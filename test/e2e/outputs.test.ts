@@ -81,7 +81,17 @@ async function registry(t: T) {
 
 /** Runs the CLI writing into a FIFO while this process reads it; returns the run and the bytes read. */
 async function throughFifo(fifo: string, run: () => Promise<RunResult>): Promise<[RunResult, Buffer]> {
-  return await Promise.all([run(), readFile(fifo)]);
+  // The reader is a child process: a run that never opens the FIFO (one that replaced it, say) would leave a
+  // reader blocked in open(2) for ever, and a child can be killed out of that.
+  const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const chunks: Buffer[] = [];
+  reader.stdout.on('data', (c: Buffer) => chunks.push(c));
+  const ended = new Promise((resolve) => reader.on('close', resolve));
+  const result = await run();
+  const timer = setTimeout(() => reader.kill('SIGKILL'), 5000);
+  await ended;
+  clearTimeout(timer);
+  return [result, Buffer.concat(chunks)];
 }
 
 describe('outputs: symbolic links are followed, their targets replaced', () => {
