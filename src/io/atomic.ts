@@ -158,9 +158,13 @@ async function outputTarget(path: string): Promise<Target> {
     }
     if (st.isFile()) return { kind: 'file', path: current };
     if (st.isDirectory()) {
-      throw new AurionError('IO_ERROR', `cannot write ${path}: ${current === given ? 'is' : 'leads to'} a directory`, {
-        hint: 'give a file name for the output',
-      });
+      throw new AurionError(
+        'IO_ERROR',
+        `cannot write ${path}: ${current === given ? 'is' : 'leads to'} a directory`,
+        {
+          hint: 'give a file name for the output',
+        },
+      );
     }
     return { kind: 'special', path: current };
   }

@@ -75,7 +75,17 @@ async function registry(t: T) {
   const r = await runCli(['publish', path, '--registry', registry, '--trusted-key', aliceKey, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const pull = (out: string) =>
-    runCli(['pull', 'dns-enum@1.2.0', '--registry', registry, '--trusted-key', aliceKey, '-o', out, '--json']);
+    runCli([
+      'pull',
+      'dns-enum@1.2.0',
+      '--registry',
+      registry,
+      '--trusted-key',
+      aliceKey,
+      '-o',
+      out,
+      '--json',
+    ]);
   return { root: dir, pull, bytes: await readFile(path) };
 }
 
@@ -217,7 +227,9 @@ describe('outputs: devices and FIFOs are written in place, never replaced', () =
     assertCliError(full, 4, 'IO_ERROR');
     await assertCharDevice(devFull);
     const fifo = mkfifo(root);
-    const [r, read] = await throughFifo(fifo, () => runCli(['sign', bundle, '--key', key, '-o', fifo, '--json']));
+    const [r, read] = await throughFifo(fifo, () =>
+      runCli(['sign', bundle, '--key', key, '-o', fifo, '--json']),
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(read, bytes);
     assert.ok((await lstat(fifo)).isFIFO());
@@ -333,7 +345,10 @@ describe('outputs: temporary files of killed writers', () => {
     const ended = new Promise((resolve) => child.on('exit', resolve));
     for (let i = 0; i < 400 && (await temps(root)).length === 0; i++) await sleep(25);
     const [left] = await temps(root);
-    assert.match(left ?? '', new RegExp(`^\\.signed\\.aurion\\.aurion-tmp-${child.pid}-${hostTag()}-[0-9a-f]{12}$`));
+    assert.match(
+      left ?? '',
+      new RegExp(`^\\.signed\\.aurion\\.aurion-tmp-${child.pid}-${hostTag()}-[0-9a-f]{12}$`),
+    );
     child.kill('SIGKILL');
     await ended;
     assert.deepEqual(await temps(root), [left], 'SIGKILL cannot clean up');
