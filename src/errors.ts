@@ -25,6 +25,22 @@ export const EXIT_CODE_OF = {
   VERSION_EXISTS: 4,
   NOT_FOUND: 4,
   REGISTRY_ERROR: 4,
+  /** run (SPEC §8): a job request that is not a valid JobRequest for this bundle. */
+  REQUEST_INVALID: 3,
+  /** run (SPEC §8-§9): a Medium or High risk job without an authorization. */
+  AUTHORIZATION_REQUIRED: 1,
+  /** run: the module imports something the local sandbox does not provide (network hostcalls). */
+  HOST_IMPORT_UNAVAILABLE: 4,
+  /** run: what this machine cannot do (a container engine that is not installed). */
+  UNSUPPORTED: 4,
+  /** run: the plugin trapped, returned or exited non-zero, ran out of time or hit the memory cap. */
+  PLUGIN_FAILED: 1,
+  /** run: the plugin's stdout is not one JobResult object for this job. */
+  RESULT_INVALID: 1,
+  /** run: the plugin's cache_key is not the orchestrator's key for this job. */
+  CACHE_KEY_MISMATCH: 1,
+  /** run: the plugin reported `success: false`. */
+  JOB_FAILED: 1,
   INTERNAL: 4,
 } as const;
 

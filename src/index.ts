@@ -117,6 +117,17 @@ export {
 } from './core/wasm.js';
 export { AurionError, type ErrorCode, EXIT_CODE_OF, type Issue, isAurionError } from './errors.js';
 export { loadTrust, loadTrustPolicyFile, type TrustSources } from './io/trust.js';
+export type { ContainerEngine } from './core/job/container.js';
+export { type JobRequest, parseJobRequest, stdinObject } from './core/job/request.js';
+export type { JobResult } from './core/job/result.js';
+export type { AuthorizationInput, AuthorizationVerdict } from './ops/gate.js';
+export {
+  containerRunCommand,
+  type JobSpec,
+  type RunOptions,
+  type RunReport,
+  runPlugin,
+} from './ops/run.js';
 export {
   generatePgpKeyPair,
   loadPgpPrivateKey,

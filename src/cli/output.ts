@@ -25,6 +25,7 @@ export class Output {
   private readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
   private readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
   private printed = false;
+  private passthroughOpen = false;
 
   constructor(options: OutputOptions) {
     this.json = options.json;
@@ -57,6 +58,21 @@ export class Output {
   /** A diagnostic on stderr (also in --json mode: stdout stays a single document). */
   warn(text: string): void {
     this.stderr.write(`${this.style.yellow('warning:')} ${text}\n`);
+  }
+
+  /**
+   * Bytes from elsewhere passed through to stderr as they are (a plugin's stderr, `run`). endPassthrough()
+   * ends them with a newline when they did not end with one, before our own diagnostics follow.
+   */
+  passthrough(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.stderr.write(chunk);
+    this.passthroughOpen = chunk[chunk.length - 1] !== 0x0a;
+  }
+
+  endPassthrough(): void {
+    if (this.passthroughOpen) this.stderr.write('\n');
+    this.passthroughOpen = false;
   }
 
   info(text: string): void {
