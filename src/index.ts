@@ -49,6 +49,9 @@ export {
   type RegisterRequestJson,
   registerRequestJson,
 } from './core/inspect.js';
+export type { ContainerEngine } from './core/job/container.js';
+export { type JobRequest, parseJobRequest, stdinObject } from './core/job/request.js';
+export type { JobResult } from './core/job/result.js';
 export { type JsonNode, JsonParseError, parseJson, parseJsonNode } from './core/json.js';
 export {
   type Ed25519PrivateKey,
@@ -117,9 +120,6 @@ export {
 } from './core/wasm.js';
 export { AurionError, type ErrorCode, EXIT_CODE_OF, type Issue, isAurionError } from './errors.js';
 export { loadTrust, loadTrustPolicyFile, type TrustSources } from './io/trust.js';
-export type { ContainerEngine } from './core/job/container.js';
-export { type JobRequest, parseJobRequest, stdinObject } from './core/job/request.js';
-export type { JobResult } from './core/job/result.js';
 export type { AuthorizationInput, AuthorizationVerdict } from './ops/gate.js';
 export {
   containerRunCommand,

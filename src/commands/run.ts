@@ -3,9 +3,9 @@ import type { Cli } from '../cli/context.js';
 import { type MaxModuleSizeFlags, maxModuleSizeOf, maxModuleSizeOption } from '../cli/size-option.js';
 import { addTrustOptions, type TrustFlags, trustSources } from '../cli/trust-options.js';
 import { parseSize } from '../core/bundle/format.js';
-import { AurionError, EXIT_CODE_OF, type ErrorCode } from '../errors.js';
-import { readSmallFile, readStdin } from '../io/files.js';
 import { prettyJson, quote } from '../core/job/result.js';
+import { AurionError, type ErrorCode, EXIT_CODE_OF } from '../errors.js';
+import { readSmallFile, readStdin } from '../io/files.js';
 import type { RunOptions, RunReport } from '../ops/run.js';
 import { signerText } from './verify.js';
 
@@ -31,12 +31,18 @@ async function jobOf(flags: RunFlags): Promise<Pick<RunOptions, 'request' | 'job
   const jobFlags = [flags.target, flags.config, flags.configFile, flags.scope, flags.jobId];
   if (flags.request !== undefined) {
     if (jobFlags.some((f) => f !== undefined)) {
-      throw new AurionError('USAGE', 'give either --request or --target/--config/--scope/--job-id, not both', { hint: HINT });
+      throw new AurionError(
+        'USAGE',
+        'give either --request or --target/--config/--scope/--job-id, not both',
+        { hint: HINT },
+      );
     }
     const { parseJobRequest } = await import('../core/job/request.js');
     const fromStdin = flags.request === '-';
     const source = fromStdin ? 'the request on stdin' : `request ${flags.request}`;
-    const bytes = fromStdin ? await readStdin('the request', REQUEST_LIMIT) : await readSmallFile(flags.request, 'request', REQUEST_LIMIT);
+    const bytes = fromStdin
+      ? await readStdin('the request', REQUEST_LIMIT)
+      : await readSmallFile(flags.request, 'request', REQUEST_LIMIT);
     return { request: parseJobRequest(bytes, source), requestSource: source };
   }
   if (flags.config !== undefined && flags.configFile !== undefined) {
@@ -48,9 +54,13 @@ async function jobOf(flags: RunFlags): Promise<Pick<RunOptions, 'request' | 'job
     flags.scope === undefined ? '--scope' : undefined,
   ].filter((m) => m !== undefined);
   if (missing.length > 0) {
-    throw new AurionError('USAGE', `the job is incomplete: give ${missing.join(', ')} (or the whole job with --request)`, {
-      hint: HINT,
-    });
+    throw new AurionError(
+      'USAGE',
+      `the job is incomplete: give ${missing.join(', ')} (or the whole job with --request)`,
+      {
+        hint: HINT,
+      },
+    );
   }
   let config = flags.config;
   let source = 'the job (--config)';
@@ -65,7 +75,12 @@ async function jobOf(flags: RunFlags): Promise<Pick<RunOptions, 'request' | 'job
     }
   }
   return {
-    job: { target: flags.target!, config, scopeId: flags.scope!, ...(flags.jobId === undefined ? {} : { jobId: flags.jobId }) },
+    job: {
+      target: flags.target!,
+      config,
+      scopeId: flags.scope!,
+      ...(flags.jobId === undefined ? {} : { jobId: flags.jobId }),
+    },
     requestSource: source,
   };
 }
@@ -73,7 +88,11 @@ async function jobOf(flags: RunFlags): Promise<Pick<RunOptions, 'request' | 'job
 function timeoutOf(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   if (!/^(?:[0-9]+(?:\.[0-9]+)?)$/.test(text) || Number(text) <= 0) {
-    throw new AurionError('USAGE', `--timeout takes a positive number of seconds, not ${JSON.stringify(text)}`, { hint: HINT });
+    throw new AurionError(
+      'USAGE',
+      `--timeout takes a positive number of seconds, not ${JSON.stringify(text)}`,
+      { hint: HINT },
+    );
   }
   return Number(text);
 }
@@ -92,7 +111,9 @@ export function register(program: Command, cli: Cli): void {
   addTrustOptions(
     program
       .command('run')
-      .description("run a plugin locally in the orchestrator's sandbox, after verifying it, and check its answer")
+      .description(
+        "run a plugin locally in the orchestrator's sandbox, after verifying it, and check its answer",
+      )
       .argument('<bundle>', 'bundle file (.aurion)')
       .option('--request <file>', 'the job: proto3 JSON of aurion.plugin.v1.JobRequest (- for stdin)')
       .option('--target <target>', 'the job target (instead of --request)')
@@ -100,12 +121,17 @@ export function register(program: Command, cli: Cli): void {
       .option('--config-file <file>', 'read the job configuration from a file')
       .option('--scope <id>', 'the scope id')
       .option('--job-id <id>', 'the job id (default: a random UUID)')
-      .option('--authorization <file>', 'authorization envelope for Medium/High plugins (wins over the request\'s)'),
+      .option(
+        '--authorization <file>',
+        "authorization envelope for Medium/High plugins (wins over the request's)",
+      ),
   )
-    .option('--memory <size>', "lower the memory limit: bytes, or with a KiB/MiB/GiB suffix")
+    .option('--memory <size>', 'lower the memory limit: bytes, or with a KiB/MiB/GiB suffix')
     .option('--timeout <seconds>', 'lower the time limit (seconds)')
     .option('--print-command', 'container bundles: print the hardened engine command and run nothing')
-    .addOption(new Option('--engine <engine>', 'container engine').choices(['docker', 'podman']).default('docker'))
+    .addOption(
+      new Option('--engine <engine>', 'container engine').choices(['docker', 'podman']).default('docker'),
+    )
     .addOption(maxModuleSizeOption())
     .action(async (bundle: string, flags: RunFlags) => {
       // Loaded when the command runs, not at start-up: each command pays only for its own modules.
@@ -118,9 +144,13 @@ export function register(program: Command, cli: Cli): void {
       const timeoutSeconds = timeoutOf(flags.timeout);
       const trust = await loadTrust(trustSources(flags));
       if (trust === undefined) {
-        throw new AurionError('USAGE', 'no trust material: run verifies the bundle first and never runs an unsigned one', {
-          hint: 'give --trusted-key FILE, --pgp-keyring FILE or --trust-policy FILE',
-        });
+        throw new AurionError(
+          'USAGE',
+          'no trust material: run verifies the bundle first and never runs an unsigned one',
+          {
+            hint: 'give --trusted-key FILE, --pgp-keyring FILE or --trust-policy FILE',
+          },
+        );
       }
       const common = {
         trust,
@@ -139,7 +169,10 @@ export function register(program: Command, cli: Cli): void {
       const authorization =
         flags.authorization === undefined
           ? undefined
-          : { envelope: await readSmallFile(flags.authorization, 'authorization', 1024 * 1024), source: flags.authorization };
+          : {
+              envelope: await readSmallFile(flags.authorization, 'authorization', 1024 * 1024),
+              source: flags.authorization,
+            };
       const outcome = await executePlugin(bundle, {
         ...common,
         ...job,

@@ -32,13 +32,17 @@ export interface GateInput {
 export async function gateJob(input: GateInput): Promise<AuthorizationVerdict | null> {
   const given =
     input.authorization?.envelope ??
-    (input.request.authorizationBundle === '' ? undefined : Buffer.from(input.request.authorizationBundle, 'utf8'));
+    (input.request.authorizationBundle === ''
+      ? undefined
+      : Buffer.from(input.request.authorizationBundle, 'utf8'));
   if (given === undefined) {
     if (!requiresAuthorization(input.effectiveRiskClass)) return null;
     throw new AurionError(
       'AUTHORIZATION_REQUIRED',
       `${input.manifest.name} has effective risk class ${input.effectiveRiskClass}: it runs only with an authorization that covers this job`,
-      { hint: 'give --authorization FILE (see aurion-plugin authz create) or put it in the request\'s authorizationBundle' },
+      {
+        hint: "give --authorization FILE (see aurion-plugin authz create) or put it in the request's authorizationBundle",
+      },
     );
   }
   // Checking an authorization comes with the authorization bundles (SPEC §9); until then none is accepted.

@@ -10,18 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import { type BundleContents, readBundle } from '../core/bundle/reader.js';
 import { computeCacheKey } from '../core/cachekey.js';
-import {
-  CONTAINER_ENGINES,
-  type ContainerEngine,
-  containerCommand,
-} from '../core/job/container.js';
+import { CONTAINER_ENGINES, type ContainerEngine, containerCommand } from '../core/job/container.js';
 import { capModuleMemory } from '../core/job/memory-cap.js';
-import {
-  checkJobRequest,
-  checkRequestMatches,
-  type JobRequest,
-  stdinObject,
-} from '../core/job/request.js';
+import { checkJobRequest, checkRequestMatches, type JobRequest, stdinObject } from '../core/job/request.js';
 import { checkJobResult, type JobResult, MAX_STDOUT, parseJobResult } from '../core/job/result.js';
 import type { JsonNode } from '../core/json.js';
 import type { TrustPolicy } from '../core/policy.js';
@@ -75,7 +66,11 @@ export interface RunOptions {
 /** The result of `run` — the `--json` document of SPEC §8. */
 export interface RunReport {
   readonly ok: boolean;
-  readonly plugin: { readonly name: string; readonly version: string; readonly effective_risk_class: RiskClass };
+  readonly plugin: {
+    readonly name: string;
+    readonly version: string;
+    readonly effective_risk_class: RiskClass;
+  };
   readonly signer: Signer;
   readonly authorization: AuthorizationVerdict | null;
   readonly job_result: JobResult | null;
@@ -161,7 +156,10 @@ function limitsOf(manifest: Manifest, options: Pick<RunOptions, 'memoryBytes' | 
   let timeout = timeoutSeconds;
   if (options.timeoutSeconds !== undefined) {
     if (!Number.isFinite(options.timeoutSeconds) || options.timeoutSeconds <= 0) {
-      throw new AurionError('USAGE', `--timeout must be a positive number of seconds, not ${options.timeoutSeconds}`);
+      throw new AurionError(
+        'USAGE',
+        `--timeout must be a positive number of seconds, not ${options.timeoutSeconds}`,
+      );
     }
     if (options.timeoutSeconds > timeoutSeconds) {
       throw new AurionError(
@@ -178,9 +176,13 @@ function limitsOf(manifest: Manifest, options: Pick<RunOptions, 'memoryBytes' | 
 /** The job request of this run: the given one, or one built from the flags and the bundle's manifest. */
 function requestOf(options: RunOptions, manifest: Manifest): { request: JobRequest; source: string } {
   if ((options.request === undefined) === (options.job === undefined)) {
-    throw new AurionError('USAGE', 'give either a job request (--request) or the job (--target, --config, --scope)', {
-      hint: "run 'aurion-plugin run --help' for its usage",
-    });
+    throw new AurionError(
+      'USAGE',
+      'give either a job request (--request) or the job (--target, --config, --scope)',
+      {
+        hint: "run 'aurion-plugin run --help' for its usage",
+      },
+    );
   }
   if (options.request !== undefined) {
     const source = options.requestSource ?? 'the request';
@@ -208,7 +210,10 @@ function requestOf(options: RunOptions, manifest: Manifest): { request: JobReque
 function engineOf(options: RunOptions): ContainerEngine {
   const engine = options.engine ?? 'docker';
   if (!CONTAINER_ENGINES.includes(engine)) {
-    throw new AurionError('USAGE', `unknown container engine ${JSON.stringify(engine)}: use docker or podman`);
+    throw new AurionError(
+      'USAGE',
+      `unknown container engine ${JSON.stringify(engine)}: use docker or podman`,
+    );
   }
   return engine;
 }
@@ -227,19 +232,31 @@ export async function containerRunCommand(
     now: options.now ?? new Date(),
   });
   if (bundle.manifest.runtime !== 'container') {
-    throw new AurionError('USAGE', `--print-command is for container bundles; ${bundlePath} holds a wasm module`, {
-      hint: 'run it without --print-command',
-    });
+    throw new AurionError(
+      'USAGE',
+      `--print-command is for container bundles; ${bundlePath} holds a wasm module`,
+      {
+        hint: 'run it without --print-command',
+      },
+    );
   }
   const limits = limitsOf(bundle.manifest, options);
   return {
-    argv: containerCommand(bundle.manifest, engine, Math.max(1, Math.floor(limits.memory_mib)), options.env ?? process.env),
+    argv: containerCommand(
+      bundle.manifest,
+      engine,
+      Math.max(1, Math.floor(limits.memory_mib)),
+      options.env ?? process.env,
+    ),
   };
 }
 
 /** The failure a sandbox outcome is, or the plugin's stdout when it completed. */
 function judge(
-  outcome: SandboxOutcome | { kind: 'exited'; status: number; stdout: Uint8Array } | { kind: 'signalled'; signal: string },
+  outcome:
+    | SandboxOutcome
+    | { kind: 'exited'; status: number; stdout: Uint8Array }
+    | { kind: 'signalled'; signal: string },
   limits: { memory_mib: number; timeout_seconds: number },
 ): AurionError | Uint8Array {
   const failed = (message: string) => new AurionError('PLUGIN_FAILED', message);
@@ -252,7 +269,9 @@ function judge(
           : `the plugin's run returned ${outcome.status} (0 is success)`,
       );
     case 'exited':
-      return outcome.status === 0 ? outcome.stdout : failed(`the plugin exited with status ${outcome.status}`);
+      return outcome.status === 0
+        ? outcome.stdout
+        : failed(`the plugin exited with status ${outcome.status}`);
     case 'signalled':
       return failed(`the plugin was killed by ${outcome.signal}`);
     case 'trapped':
@@ -264,7 +283,10 @@ function judge(
     case 'timed-out':
       return failed(`timed out after ${limits.timeout_seconds} s`);
     case 'stdout-overflow':
-      return new AurionError('RESULT_INVALID', `the plugin wrote more than ${MAX_STDOUT / MIB} MiB on stdout and was stopped`);
+      return new AurionError(
+        'RESULT_INVALID',
+        `the plugin wrote more than ${MAX_STDOUT / MIB} MiB on stdout and was stopped`,
+      );
     case 'crashed':
       return failed(`the sandbox failed: ${outcome.message}`);
     case 'unavailable':
@@ -305,7 +327,9 @@ export async function executePlugin(bundlePath: string, options: RunOptions): Pr
       throw new AurionError(
         'HOST_IMPORT_UNAVAILABLE',
         `the module imports ${foreign.module}.${foreign.name}, which the local sandbox does not provide (host imports such as network hostcalls exist only in the orchestrator)`,
-        { hint: 'run the plugin in the orchestrator, or build a variant without host imports to test locally' },
+        {
+          hint: 'run the plugin in the orchestrator, or build a variant without host imports to test locally',
+        },
       );
     }
   }
@@ -338,9 +362,13 @@ export async function executePlugin(bundlePath: string, options: RunOptions): Pr
     const env = options.env ?? process.env;
     const executable = findOnPath(engine, env.PATH);
     if (executable === undefined) {
-      throw new AurionError('UNSUPPORTED', `${engine} is not on PATH: a container plugin needs its engine to run`, {
-        hint: `install ${engine}, choose the other with --engine, or print the command with --print-command`,
-      });
+      throw new AurionError(
+        'UNSUPPORTED',
+        `${engine} is not on PATH: a container plugin needs its engine to run`,
+        {
+          hint: `install ${engine}, choose the other with --engine, or print the command with --print-command`,
+        },
+      );
     }
     const argv = containerCommand(manifest, engine, Math.max(1, Math.floor(limits.memory_mib)), env);
     const result = await runContainer({
@@ -354,7 +382,8 @@ export async function executePlugin(bundlePath: string, options: RunOptions): Pr
     });
     const o = result.outcome;
     run = {
-      outcome: o.kind === 'spawn-failed' ? { kind: 'crashed', message: `cannot start ${engine}: ${o.message}` } : o,
+      outcome:
+        o.kind === 'spawn-failed' ? { kind: 'crashed', message: `cannot start ${engine}: ${o.message}` } : o,
       stderrTruncated: result.stderrTruncated,
     };
   }
@@ -402,7 +431,12 @@ function failure(
   stderrTruncated: boolean,
 ): RunOutcome {
   return {
-    report: { ok: false, ...base, job_result: jobResult, error: { code: error.code, message: error.message } },
+    report: {
+      ok: false,
+      ...base,
+      job_result: jobResult,
+      error: { code: error.code, message: error.message },
+    },
     output,
     stderrTruncated,
   };

@@ -5,8 +5,8 @@ import { assertCliError, runCli, tempDir } from '../helpers.js';
 import {
   CORRECT,
   ECHO_BODY,
-  echoResult,
   EXPECTED_KEY,
+  echoResult,
   JOB,
   JOB_FLAGS,
   module,
@@ -16,7 +16,11 @@ import {
 
 const TRUST = ['--trusted-key', PUB];
 
-async function bundleOf(t: Parameters<typeof tempDir>[0], watText: string, manifest: Record<string, unknown> = {}) {
+async function bundleOf(
+  t: Parameters<typeof tempDir>[0],
+  watText: string,
+  manifest: Record<string, unknown> = {},
+) {
   return pluginBundle(join(await tempDir(t), 'plugin'), watText, manifest);
 }
 
@@ -263,10 +267,32 @@ describe('run: the memory cap', () => {
 
   it('--memory and --timeout may only lower the limits', async (t) => {
     const bundle = await bundleOf(t, CORRECT, { limits: { memory_mib: 2, timeout_seconds: 10 } });
-    assertCliError(await runCli(['run', bundle, ...TRUST, ...JOB_FLAGS, '--memory', '3MiB', '--json']), 2, 'USAGE');
-    assertCliError(await runCli(['run', bundle, ...TRUST, ...JOB_FLAGS, '--timeout', '11', '--json']), 2, 'USAGE');
-    assertCliError(await runCli(['run', bundle, ...TRUST, ...JOB_FLAGS, '--timeout', '0', '--json']), 2, 'USAGE');
-    const ok = await runCli(['run', bundle, ...TRUST, ...JOB_FLAGS, '--timeout', '5', '--memory', '1MiB', '--json']);
+    assertCliError(
+      await runCli(['run', bundle, ...TRUST, ...JOB_FLAGS, '--memory', '3MiB', '--json']),
+      2,
+      'USAGE',
+    );
+    assertCliError(
+      await runCli(['run', bundle, ...TRUST, ...JOB_FLAGS, '--timeout', '11', '--json']),
+      2,
+      'USAGE',
+    );
+    assertCliError(
+      await runCli(['run', bundle, ...TRUST, ...JOB_FLAGS, '--timeout', '0', '--json']),
+      2,
+      'USAGE',
+    );
+    const ok = await runCli([
+      'run',
+      bundle,
+      ...TRUST,
+      ...JOB_FLAGS,
+      '--timeout',
+      '5',
+      '--memory',
+      '1MiB',
+      '--json',
+    ]);
     assert.equal(ok.code, 0, ok.stderr);
     assert.deepEqual(ok.json.limits, { memory_mib: 1, timeout_seconds: 5 });
   });
@@ -275,7 +301,9 @@ describe('run: the memory cap', () => {
 describe('run: refused before anything runs', () => {
   it('a host import: HOST_IMPORT_UNAVAILABLE naming it', async (t) => {
     const imports = '(import "aurion_net" "http_get" (func $http_get (param i32 i32) (result i32)))';
-    const bundle = await bundleOf(t, module({ body: '(unreachable)', imports }), { host_imports: ['aurion_net'] });
+    const bundle = await bundleOf(t, module({ body: '(unreachable)', imports }), {
+      host_imports: ['aurion_net'],
+    });
     const r = await runCli(['run', bundle, ...TRUST, ...JOB_FLAGS, '--json']);
     assertCliError(r, 4, 'HOST_IMPORT_UNAVAILABLE');
     assert.match(r.json.error.message, /aurion_net\.http_get/);
@@ -294,7 +322,11 @@ describe('run: refused before anything runs', () => {
     const { writeFile } = await import('node:fs/promises');
     const other = join(dir, 'other.pub');
     await writeFile(other, generateEd25519KeyPair().publicPem);
-    assertCliError(await runCli(['run', bundle, '--trusted-key', other, ...JOB_FLAGS, '--json']), 1, 'KEY_UNTRUSTED');
+    assertCliError(
+      await runCli(['run', bundle, '--trusted-key', other, ...JOB_FLAGS, '--json']),
+      1,
+      'KEY_UNTRUSTED',
+    );
   });
 
   it('invalid requests: REQUEST_INVALID (3)', async (t) => {
@@ -317,7 +349,9 @@ describe('run: refused before anything runs', () => {
       ['not a string', { ...base, jobId: 1 }],
     ];
     for (const [what, request] of bad) {
-      const r = await runCli(['run', bundle, ...TRUST, '--request', '-', '--json'], { input: JSON.stringify(request) });
+      const r = await runCli(['run', bundle, ...TRUST, '--request', '-', '--json'], {
+        input: JSON.stringify(request),
+      });
       assertCliError(r, 3, 'REQUEST_INVALID');
       assert.ok(r.json.error.message.length > 0, what);
     }
@@ -328,7 +362,18 @@ describe('run: refused before anything runs', () => {
     });
     assert.equal(ok.json?.error?.code === 'REQUEST_INVALID', false, ok.stdout);
     // --config that is not JSON, via the flags.
-    const flags = await runCli(['run', bundle, ...TRUST, '--target', 'a.example', '--config', '{', '--scope', 's', '--json']);
+    const flags = await runCli([
+      'run',
+      bundle,
+      ...TRUST,
+      '--target',
+      'a.example',
+      '--config',
+      '{',
+      '--scope',
+      's',
+      '--json',
+    ]);
     assertCliError(flags, 3, 'REQUEST_INVALID');
   });
 
@@ -336,8 +381,16 @@ describe('run: refused before anything runs', () => {
     const bundle = await bundleOf(t, CORRECT);
     assertCliError(await runCli(['run', bundle, ...TRUST, '--json']), 2, 'USAGE');
     assertCliError(await runCli(['run', bundle, ...TRUST, '--target', 'x.example', '--json']), 2, 'USAGE');
-    assertCliError(await runCli(['run', bundle, ...TRUST, ...JOB_FLAGS, '--request', '-', '--json']), 2, 'USAGE');
+    assertCliError(
+      await runCli(['run', bundle, ...TRUST, ...JOB_FLAGS, '--request', '-', '--json']),
+      2,
+      'USAGE',
+    );
     assertCliError(await runCli(['run', bundle, ...TRUST, '--print-command', '--json']), 2, 'USAGE');
-    assertCliError(await runCli(['run', bundle, ...TRUST, ...JOB_FLAGS, '--engine', 'lxc', '--json']), 2, 'USAGE');
+    assertCliError(
+      await runCli(['run', bundle, ...TRUST, ...JOB_FLAGS, '--engine', 'lxc', '--json']),
+      2,
+      'USAGE',
+    );
   });
 });

@@ -2,12 +2,13 @@
  * Plugins for the run tests: small WAT modules, built and signed with the project's own build and sign and the
  * example key. One fixed job (JOB) whose cache key the test computes and embeds in the modules that answer it.
  */
+
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildBundle } from '../../src/core/build.js';
 import { computeCacheKey } from '../../src/core/cachekey.js';
 import { loadPrivateKey } from '../../src/core/keys.js';
 import { signBundle } from '../../src/core/sign.js';
-import { readFile } from 'node:fs/promises';
 import { sourceManifest, wat, writeProject } from '../core/build-fixtures.js';
 import { ROOT } from '../helpers.js';
 
@@ -23,11 +24,24 @@ export const JOB = {
 } as const;
 export const NAME = 'dns-enum';
 export const VERSION = '1.2.0';
-export const EXPECTED_KEY = computeCacheKey({ name: NAME, version: VERSION, config: JOB.config, scope: JOB.scopeId })
-  .cacheKey;
+export const EXPECTED_KEY = computeCacheKey({
+  name: NAME,
+  version: VERSION,
+  config: JOB.config,
+  scope: JOB.scopeId,
+}).cacheKey;
 
 /** The flags of the fixed job for the CLI. */
-export const JOB_FLAGS = ['--target', JOB.target, '--config', JOB.config, '--scope', JOB.scopeId, '--job-id', JOB.jobId];
+export const JOB_FLAGS = [
+  '--target',
+  JOB.target,
+  '--config',
+  JOB.config,
+  '--scope',
+  JOB.scopeId,
+  '--job-id',
+  JOB.jobId,
+];
 
 /** Escapes text for a WAT data string. */
 function data(text: string): string {
@@ -104,7 +118,11 @@ export const CORRECT = module({ body: ECHO_BODY, ...echoResult() });
  * Builds and signs a plugin project in `dir` from WAT; returns the bundle path. `manifest` overrides fields of
  * the test manifest (capabilities, risk_class, limits, host_imports, ...).
  */
-export async function pluginBundle(dir: string, watText: string, manifest: Record<string, unknown> = {}): Promise<string> {
+export async function pluginBundle(
+  dir: string,
+  watText: string,
+  manifest: Record<string, unknown> = {},
+): Promise<string> {
   await writeProject(dir, sourceManifest({ supported_scopes: undefined, ...manifest }), await wat(watText));
   const { bundle } = await buildBundle({ dir });
   const key = loadPrivateKey(await readFile(KEY), undefined, KEY);

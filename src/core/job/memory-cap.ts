@@ -71,7 +71,9 @@ function capLimits(r: Bytes, out: number[], cap: bigint, capMib: number): void {
     throw new AurionError(
       'PLUGIN_FAILED',
       `memory limit of ${capMib} MiB reached: the module's initial memory is ${min} pages (${Number(min) / 16} MiB)`,
-      { hint: 'lower the initial memory of the module, or run with a larger --memory (up to limits.memory_mib)' },
+      {
+        hint: 'lower the initial memory of the module, or run with a larger --memory (up to limits.memory_mib)',
+      },
     );
   }
   const newMax = max === undefined || max > cap ? cap : max;

@@ -4,7 +4,7 @@
  */
 import { AurionError } from '../../errors.js';
 import { canonicalJsonNode } from '../canonical-json.js';
-import { decodeUtf8, JsonParseError, type JsonNode, parseJsonNode } from '../json.js';
+import { decodeUtf8, type JsonNode, JsonParseError, parseJsonNode } from '../json.js';
 import type { Manifest } from '../types.js';
 
 /** A JobRequest (specs/plugin.proto); every field a string, '' when absent (proto3 default). */
@@ -84,7 +84,9 @@ export function parseJobRequest(input: Uint8Array | string, source: string): Job
       continue;
     }
     if (value.kind !== 'string') {
-      throw invalid(`${source}: /${key} must be a string, not ${value.kind === 'array' ? 'an' : 'a'} ${value.kind}`);
+      throw invalid(
+        `${source}: /${key} must be a string, not ${value.kind === 'array' ? 'an' : 'a'} ${value.kind}`,
+      );
     }
     values.set(field, value.value);
   }

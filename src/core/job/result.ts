@@ -3,7 +3,7 @@
  * on stdout, checked against the job. Pure.
  */
 import { AurionError } from '../../errors.js';
-import { decodeUtf8, JsonParseError, type JsonNode, parseJsonNode, toPlain } from '../json.js';
+import { decodeUtf8, type JsonNode, JsonParseError, parseJsonNode, toPlain } from '../json.js';
 
 /** The most a plugin may write on stdout. */
 export const MAX_STDOUT = 16 * 1024 * 1024;
@@ -27,7 +27,10 @@ export interface ParsedJobResult {
  * can start terminal sequences too) are escaped the same way (SPEC §2).
  */
 export function quote(value: string): string {
-  return JSON.stringify(value).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value).replace(
+    /[\u007f-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 function invalid(message: string): AurionError {
@@ -43,7 +46,8 @@ const TYPES = { job_id: 'string', success: 'boolean', cache_key: 'string' } as c
  * present with their types; further fields are ignored, as proto3 readers ignore them. RESULT_INVALID.
  */
 export function parseJobResult(stdout: Uint8Array): ParsedJobResult {
-  if (stdout.length > MAX_STDOUT) throw invalid(`the plugin wrote more than ${MAX_STDOUT / 1048576} MiB on stdout`);
+  if (stdout.length > MAX_STDOUT)
+    throw invalid(`the plugin wrote more than ${MAX_STDOUT / 1048576} MiB on stdout`);
   let text: string;
   try {
     text = decodeUtf8(stdout);
@@ -56,7 +60,9 @@ export function parseJobResult(stdout: Uint8Array): ParsedJobResult {
     node = parseJsonNode(text);
   } catch (e) {
     if (e instanceof JsonParseError) {
-      throw invalid(`the plugin's stdout is not one JSON object${e.pointer === '' ? '' : ` (at ${e.pointer})`}: ${e.message}`);
+      throw invalid(
+        `the plugin's stdout is not one JSON object${e.pointer === '' ? '' : ` (at ${e.pointer})`}: ${e.message}`,
+      );
     }
     throw e;
   }
@@ -65,7 +71,8 @@ export function parseJobResult(stdout: Uint8Array): ParsedJobResult {
   for (const [name, type] of Object.entries(TYPES)) {
     const value = fields.get(name);
     if (value === undefined) throw invalid(`the plugin's result has no ${name}`);
-    if (value.kind !== type) throw invalid(`the plugin's result: ${name} must be a ${type}, not a ${value.kind}`);
+    if (value.kind !== type)
+      throw invalid(`the plugin's result: ${name} must be a ${type}, not a ${value.kind}`);
   }
   const output = fields.get('output_json');
   if (output === undefined) throw invalid("the plugin's result has no output_json");

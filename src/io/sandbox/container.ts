@@ -42,9 +42,14 @@ export interface ContainerRunOptions {
   readonly onStderr?: (chunk: Uint8Array) => void;
 }
 
-export function runContainer(options: ContainerRunOptions): Promise<{ outcome: ContainerOutcome; stderrTruncated: boolean }> {
+export function runContainer(
+  options: ContainerRunOptions,
+): Promise<{ outcome: ContainerOutcome; stderrTruncated: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(options.executable, options.args, { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(options.executable, options.args, {
+      env: options.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const stdout: Buffer[] = [];
     let stdoutSize = 0;
     let stderrKept = 0;

@@ -65,13 +65,18 @@ export function runWasmSandbox(options: WasmRunOptions): Promise<SandboxRun> {
       resolve(run);
       void worker.terminate();
     };
-    const timer = setTimeout(() => settle({ outcome: { kind: 'timed-out' }, stderrTruncated: false }), options.timeoutMs);
+    const timer = setTimeout(
+      () => settle({ outcome: { kind: 'timed-out' }, stderrTruncated: false }),
+      options.timeoutMs,
+    );
     worker.on('message', (message: WorkerMessage) => {
       if (settled) return;
       if (message.type === 'stderr') options.onStderr?.(message.chunk);
       else settle({ outcome: message.outcome, stderrTruncated: message.stderrTruncated });
     });
-    worker.on('error', (e) => settle({ outcome: { kind: 'crashed', message: e.message }, stderrTruncated: false }));
+    worker.on('error', (e) =>
+      settle({ outcome: { kind: 'crashed', message: e.message }, stderrTruncated: false }),
+    );
     worker.on('exit', (code) =>
       settle({
         outcome: { kind: 'crashed', message: `the sandbox stopped unexpectedly (exit code ${code})` },

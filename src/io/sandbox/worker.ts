@@ -28,7 +28,9 @@ interface WasmMemory {
   readonly buffer: ArrayBuffer;
 }
 interface WasmApi {
-  Module: (new (bytes: Uint8Array) => object) & {
+  Module: (new (
+    bytes: Uint8Array,
+  ) => object) & {
     imports(module: object): Array<{ module: string; name: string; kind: string }>;
   };
   Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
@@ -91,7 +93,11 @@ function run(module: object, nullIn: number, nullOut: number): void {
 
   // Everything the module imports must be a WASI preview 1 function; anything else is not provided locally.
   for (const imp of WebAssembly.Module.imports(module)) {
-    if (imp.module !== 'wasi_snapshot_preview1' || imp.kind !== 'function' || !Object.hasOwn(base, imp.name)) {
+    if (
+      imp.module !== 'wasi_snapshot_preview1' ||
+      imp.kind !== 'function' ||
+      !Object.hasOwn(base, imp.name)
+    ) {
       finish({ kind: 'unavailable', import: `${imp.module}.${imp.name}` });
       return;
     }
