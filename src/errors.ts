@@ -25,10 +25,14 @@ export const EXIT_CODE_OF = {
   VERSION_EXISTS: 4,
   NOT_FOUND: 4,
   REGISTRY_ERROR: 4,
-  /** run (SPEC §8): a job request that is not a valid JobRequest for this bundle. */
+  /** A job request or a job's target that is not valid (SPEC §8-§9). */
   REQUEST_INVALID: 3,
-  /** run (SPEC §8-§9): a Medium or High risk job without an authorization. */
+  /** A Medium or High risk job without an authorization (SPEC §9). */
   AUTHORIZATION_REQUIRED: 1,
+  /** An authorization that does not cover the job, or lacks trusted signatures (SPEC §9). */
+  AUTHORIZATION_DENIED: 1,
+  /** An authorization envelope or statement that does not parse, fails its schema or holds an invalid entry. */
+  AUTHORIZATION_MALFORMED: 3,
   /** run: the module imports something the local sandbox does not provide (network hostcalls). */
   HOST_IMPORT_UNAVAILABLE: 4,
   /** run: what this machine cannot do (a container engine that is not installed). */

@@ -2,6 +2,24 @@
  * aurion-plugin as a library. The CLI commands are thin wrappers over these functions.
  */
 
+export {
+  AUTHORIZATION_PAYLOAD_TYPE,
+  type AuthorizationEnvelope,
+  type AuthorizationGrant,
+  type AuthorizationInput,
+  type AuthorizationJob,
+  type AuthorizationStatement,
+  type Authorizer,
+  type AuthorizerTrust,
+  addAuthorizationSignature,
+  type CheckOptions,
+  checkAuthorization,
+  createAuthorization,
+  type ParsedAuthorization,
+  pae,
+  parseAuthorization,
+  parseTarget,
+} from './core/authz/index.js';
 export { type BuildOptions, type BuildResult, buildBundle } from './core/build.js';
 export {
   type BundleContents,
@@ -119,6 +137,7 @@ export {
   type WasmScannerOptions,
 } from './core/wasm.js';
 export { AurionError, type ErrorCode, EXIT_CODE_OF, type Issue, isAurionError } from './errors.js';
+export { type AuthorizerSources, loadAuthorizerTrust } from './io/authorizers.js';
 export { loadTrust, loadTrustPolicyFile, type TrustSources } from './io/trust.js';
 export type { AuthorizationInput, AuthorizationVerdict } from './ops/gate.js';
 export {
