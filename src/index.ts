@@ -139,7 +139,7 @@ export {
 export { AurionError, type ErrorCode, EXIT_CODE_OF, type Issue, isAurionError } from './errors.js';
 export { type AuthorizerSources, loadAuthorizerTrust } from './io/authorizers.js';
 export { loadTrust, loadTrustPolicyFile, type TrustSources } from './io/trust.js';
-export type { AuthorizationInput, AuthorizationVerdict } from './ops/gate.js';
+export type { AuthorizationVerdict, RunAuthorization } from './ops/gate.js';
 export {
   containerRunCommand,
   type JobSpec,

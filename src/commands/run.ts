@@ -6,6 +6,7 @@ import { parseSize } from '../core/bundle/format.js';
 import { prettyJson, quote } from '../core/job/result.js';
 import { AurionError, type ErrorCode, EXIT_CODE_OF } from '../errors.js';
 import { readSmallFile, readStdin } from '../io/files.js';
+import type { RunAuthorization } from '../ops/gate.js';
 import type { RunOptions, RunReport } from '../ops/run.js';
 import { signerText } from './verify.js';
 
@@ -17,6 +18,7 @@ interface RunFlags extends TrustFlags, MaxModuleSizeFlags {
   readonly scope?: string;
   readonly jobId?: string;
   readonly authorization?: string;
+  readonly trustedAuthorizer?: string[];
   readonly memory?: string;
   readonly timeout?: string;
   readonly printCommand?: boolean;
@@ -85,6 +87,32 @@ async function jobOf(flags: RunFlags): Promise<Pick<RunOptions, 'request' | 'job
   };
 }
 
+/**
+ * The authorization material: the --authorization file, and the authorizer trust whenever there is an
+ * authorization to check (the flag's or the request's); without one, no authorizer trust is needed or read.
+ */
+async function authorizationOf(
+  flags: RunFlags,
+  job: Pick<RunOptions, 'request'>,
+): Promise<RunAuthorization | undefined> {
+  const carried = (job.request?.authorizationBundle ?? '') !== '';
+  if (flags.authorization === undefined && !carried) return undefined;
+  const [{ loadAuthorizerTrust }, { MAX_ENVELOPE_SIZE }] = await Promise.all([
+    import('../io/authorizers.js'),
+    import('../core/authz/envelope.js'),
+  ]);
+  const trust = await loadAuthorizerTrust({
+    trustedAuthorizers: flags.trustedAuthorizer,
+    trustPolicy: flags.trustPolicy,
+  });
+  if (flags.authorization === undefined) return { trust };
+  return {
+    envelope: await readSmallFile(flags.authorization, 'authorization', MAX_ENVELOPE_SIZE),
+    source: flags.authorization,
+    trust,
+  };
+}
+
 function timeoutOf(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   if (!/^(?:[0-9]+(?:\.[0-9]+)?)$/.test(text) || Number(text) <= 0) {
@@ -124,6 +152,11 @@ export function register(program: Command, cli: Cli): void {
       .option(
         '--authorization <file>',
         "authorization envelope for Medium/High plugins (wins over the request's)",
+      )
+      .option(
+        '--trusted-authorizer <file>',
+        'trust this Ed25519 authorizer key for the authorization (SPKI PEM; repeatable)',
+        (value: string, previous: string[] = []) => [...previous, value],
       ),
   )
     .option('--memory <size>', 'lower the memory limit: bytes, or with a KiB/MiB/GiB suffix')
@@ -166,13 +199,7 @@ export function register(program: Command, cli: Cli): void {
         return;
       }
       const job = await jobOf(flags);
-      const authorization =
-        flags.authorization === undefined
-          ? undefined
-          : {
-              envelope: await readSmallFile(flags.authorization, 'authorization', 1024 * 1024),
-              source: flags.authorization,
-            };
+      const authorization = await authorizationOf(flags, job);
       const outcome = await executePlugin(bundle, {
         ...common,
         ...job,

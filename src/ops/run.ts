@@ -22,7 +22,7 @@ import { DEFAULT_MEMORY_MIB, type WasmInfo, WasmScanner } from '../core/wasm.js'
 import { AurionError, EXIT_CODE_OF } from '../errors.js';
 import { findOnPath, runContainer } from '../io/sandbox/container.js';
 import { runWasmSandbox, type SandboxOutcome } from '../io/sandbox/wasm.js';
-import { type AuthorizationInput, type AuthorizationVerdict, gateJob } from './gate.js';
+import { type AuthorizationVerdict, gateJob, type RunAuthorization } from './gate.js';
 
 /** The runtime's defaults, which are also the most a manifest may declare (SPEC §3, §8). */
 export const DEFAULT_TIMEOUT_SECONDS = 300;
@@ -47,7 +47,7 @@ export interface RunOptions {
   /** How the request is named in messages (default `the request`). */
   readonly requestSource?: string;
   /** Authorization material for gating (§9). */
-  readonly authorization?: AuthorizationInput;
+  readonly authorization?: RunAuthorization;
   /** Lower the memory limit (bytes); more than the manifest's limit is USAGE. */
   readonly memoryBytes?: number;
   /** Lower the time limit (seconds); more than the manifest's limit is USAGE. */
@@ -311,12 +311,11 @@ export async function executePlugin(bundlePath: string, options: RunOptions): Pr
   const limits = limitsOf(manifest, options);
   const { request, source } = requestOf(options, manifest);
   const effective = verdict.plugin!.effective_risk_class;
-  const authorization = await gateJob({
+  const authorization = gateJob({
     manifest,
     effectiveRiskClass: effective,
     request,
-    requestSource: source,
-    ...(options.authorization === undefined ? {} : { authorization: options.authorization }),
+    authorization: options.authorization,
     now,
   });
 

@@ -3,6 +3,7 @@
  * object a plugin reads on stdin. Pure: text in, data or AurionError (REQUEST_INVALID) out.
  */
 import { AurionError } from '../../errors.js';
+import { parseJobTarget } from '../authz/check.js';
 import { canonicalJsonNode } from '../canonical-json.js';
 import { decodeUtf8, type JsonNode, JsonParseError, parseJsonNode } from '../json.js';
 import type { Manifest } from '../types.js';
@@ -108,6 +109,14 @@ export function checkJobRequest(request: JobRequest, source: string): JobRequest
   }
   for (const field of ['jobId', 'target', 'scopeId'] as const) {
     if (request[field] === '') throw invalid(`${source}: ${field} is missing or empty`);
+  }
+  // A host name, IP address, CIDR range or http(s) URL, never a wildcard (SPEC §9), for every job: gating
+  // matches it against authorizations, and the orchestrator refuses other targets.
+  try {
+    parseJobTarget(request.target);
+  } catch (e) {
+    if (e instanceof AurionError) throw invalid(`${source}: ${e.message}`, e.hint);
+    throw e;
   }
   validateConfig(request.serializedConfig, `${source}: serializedConfig`);
   return request;
