@@ -124,6 +124,8 @@ export {
   checkWasm,
   DEFAULT_MEMORY_MIB,
   type ExternKind,
+  NONDETERMINISTIC_WASI_IMPORTS,
+  nondeterministicImports,
   scanWasm,
   scanWasmFile,
   WASI_MODULE,

@@ -15,7 +15,7 @@ import { DEFAULT_LIMITS, ENTRY, USTAR_MAX_NUMBER } from './bundle/format.js';
 import { type BundleSpec, type WrittenBundle, writeBundle } from './bundle/writer.js';
 import { parseManifest } from './manifest.js';
 import type { Manifest } from './types.js';
-import { checkWasm, WasmScanner } from './wasm.js';
+import { checkWasm, nondeterministicImports, WasmScanner } from './wasm.js';
 
 export interface BuildOptions {
   /** The plugin project folder, holding manifest.json. */
@@ -39,6 +39,8 @@ export interface BuildResult {
   readonly size: number;
   /** The manifest as stored in the bundle. */
   readonly manifest: Manifest;
+  /** Non-deterministic WASI functions the module imports (clocks, random); [] for none or a container. */
+  readonly nondeterministicImports: readonly string[];
 }
 
 const CHUNK = 1024 * 1024;
@@ -58,9 +60,11 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   let bundleManifest: Record<string, unknown> = { ...manifest };
   let module: BundleSpec['module'];
   let checkSecondRead = () => {};
+  let nondeterministic: readonly string[] = [];
   if (manifest.runtime === 'wasm') {
     const modulePath = resolve(options.dir, manifest.module!.path);
     const first = await hashAndCheckModule(modulePath, manifest, options);
+    nondeterministic = first.nondeterministicImports;
     // Spread keeps key order: `module` stays where the author put it.
     bundleManifest = { ...manifest, module: { path: ENTRY.module, sha256: first.sha256, size: first.size } };
     const again = createHash('sha256');
@@ -100,7 +104,13 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     written = await writeBundle(out, { manifestBytes, mtime, ...(module === undefined ? {} : { module }) });
     checkSecondRead();
   });
-  return { bundle: output, sha256: written!.sha256, size: written!.size, manifest: stored };
+  return {
+    bundle: output,
+    sha256: written!.sha256,
+    size: written!.size,
+    manifest: stored,
+    nondeterministicImports: nondeterministic,
+  };
 }
 
 async function readManifestFile(path: string): Promise<Buffer> {
@@ -121,7 +131,7 @@ async function hashAndCheckModule(
   path: string,
   manifest: Manifest,
   options: BuildOptions,
-): Promise<{ sha256: string; size: number }> {
+): Promise<{ sha256: string; size: number; nondeterministicImports: string[] }> {
   const limit = options.maxModuleSize ?? DEFAULT_LIMITS.module;
   let handle: Awaited<ReturnType<typeof open>>;
   let expected: number;
@@ -169,7 +179,8 @@ async function hashAndCheckModule(
       hint: 'make sure nothing modifies the module while aurion-plugin builds, then try again',
     });
   }
-  checkWasm(scanner.finish(), manifest, path);
+  const info = scanner.finish();
+  checkWasm(info, manifest, path);
   const sha256 = hash.digest('hex');
   const declared = manifest.module!;
   // A source manifest may pin the module it expects; a different file is a mismatch, not a silent update.
@@ -186,7 +197,7 @@ async function hashAndCheckModule(
       },
     );
   }
-  return { sha256, size };
+  return { sha256, size, nondeterministicImports: nondeterministicImports(info) };
 }
 
 /** The second read, straight into the bundle; hashed on the way to prove it is the file the first read checked. */
