@@ -207,6 +207,21 @@ function requestOf(options: RunOptions, manifest: Manifest): { request: JobReque
   return { request, source };
 }
 
+/**
+ * The engine's `--memory <N>m` is whole MiB: a lowered limit is rounded down, never up (it may only lower), and
+ * below 1 MiB is USAGE.
+ */
+function containerMemoryMib(memoryMib: number): number {
+  const mib = Math.floor(memoryMib);
+  if (mib < 1) {
+    throw new AurionError(
+      'USAGE',
+      '--memory for a container plugin must be at least 1 MiB (the engine counts whole MiB)',
+    );
+  }
+  return mib;
+}
+
 function engineOf(options: RunOptions): ContainerEngine {
   const engine = options.engine ?? 'docker';
   if (!CONTAINER_ENGINES.includes(engine)) {
@@ -245,7 +260,7 @@ export async function containerRunCommand(
     argv: containerCommand(
       bundle.manifest,
       engine,
-      Math.max(1, Math.floor(limits.memory_mib)),
+      containerMemoryMib(limits.memory_mib),
       options.env ?? process.env,
     ),
   };
@@ -369,7 +384,7 @@ export async function executePlugin(bundlePath: string, options: RunOptions): Pr
         },
       );
     }
-    const argv = containerCommand(manifest, engine, Math.max(1, Math.floor(limits.memory_mib)), env);
+    const argv = containerCommand(manifest, engine, containerMemoryMib(limits.memory_mib), env);
     const result = await runContainer({
       executable,
       args: argv.slice(1),
