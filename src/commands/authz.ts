@@ -1,131 +1,20 @@
+/** `authz create|sign|verify|inspect` (SPEC §9): flags -> src/ops/authz.ts -> output. */
 import type { Command } from 'commander';
+import {
+  AUTHZ_HINT,
+  type AuthorizerFlags,
+  addAuthorizerOptions,
+  authorizerSources,
+  capabilitiesOf,
+  type KeyFlags,
+  nowToTheSecond,
+  signingKey,
+  timeFlag,
+} from '../cli/authz-options.js';
+import { inspectAuthorizationText } from '../cli/authz-text.js';
 import type { Cli } from '../cli/context.js';
-import type { Output } from '../cli/output.js';
-import type { SignatureFinding } from '../core/authz/check.js';
-import type { Ed25519PrivateKey } from '../core/keys.js';
-import { CAPABILITY_RISK, type Capability } from '../core/types.js';
+import type { Capability } from '../core/types.js';
 import { AurionError } from '../errors.js';
-import type { AuthorizerSources } from '../io/authorizers.js';
-import { readSmallFile } from '../io/files.js';
-import type { AuthorizationReport } from '../ops/authz.js';
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-const HINT = "run 'aurion-plugin authz --help' for its usage";
-
-interface KeyFlags {
-  readonly key?: string;
-  readonly passphraseFile?: string;
-}
-interface TrustFlags {
-  readonly trustedAuthorizer?: string[];
-  readonly trustPolicy?: string;
-  readonly at?: string;
-}
-
-/** The signing key: --key FILE, else the PEM text in AURION_SIGNING_KEY; USAGE when neither. */
-async function signingKey(flags: KeyFlags, env: NodeJS.ProcessEnv): Promise<Ed25519PrivateKey> {
-  const { loadPrivateKey, passphraseFromFile } = await import('../core/keys.js');
-  const fromEnv = env['AURION_SIGNING_KEY'];
-  let pem: Uint8Array | string;
-  let source: string;
-  if (flags.key !== undefined)
-    [pem, source] = [await readSmallFile(flags.key, 'key', 1024 * 1024), flags.key];
-  else if (fromEnv !== undefined && fromEnv !== '') [pem, source] = [fromEnv, 'AURION_SIGNING_KEY'];
-  else
-    throw new AurionError('USAGE', 'no signing key: give --key FILE or set AURION_SIGNING_KEY', {
-      hint: HINT,
-    });
-  const passphrase =
-    flags.passphraseFile !== undefined
-      ? passphraseFromFile(
-          await readSmallFile(flags.passphraseFile, 'passphrase file', 64 * 1024),
-          flags.passphraseFile,
-        )
-      : env['AURION_KEY_PASSPHRASE'] || undefined;
-  return loadPrivateKey(pem, passphrase, source);
-}
-
-/** A TIME flag: RFC 3339 or a duration from `now` (`72h`); USAGE otherwise. */
-async function timeFlag(flag: string, text: string, now: Date): Promise<Date> {
-  const { parseTimeArgument } = await import('../core/authz/time.js');
-  const time = parseTimeArgument(text, now);
-  if (time === undefined) {
-    throw new AurionError(
-      'USAGE',
-      `${flag} ${JSON.stringify(text)} is neither an RFC 3339 time nor a duration`,
-      {
-        hint: 'write e.g. 2026-12-31T23:59:59Z, 72h or 14d (units s, m, h, d)',
-      },
-    );
-  }
-  return time;
-}
-
-/** Now, to the second: what `not_before` records and what durations count from. */
-const nowToTheSecond = () => new Date(Math.floor(Date.now() / 1000) * 1000);
-
-function capabilitiesOf(values: readonly string[]): Capability[] {
-  for (const c of values) {
-    if (!Object.hasOwn(CAPABILITY_RISK, c)) {
-      throw new AurionError('USAGE', `unknown capability ${JSON.stringify(c)}`, {
-        hint: `capabilities are ${Object.keys(CAPABILITY_RISK).join(', ')}`,
-      });
-    }
-  }
-  return values as Capability[];
-}
-
-function authorizerSources(flags: TrustFlags): AuthorizerSources {
-  return { trustedAuthorizers: flags.trustedAuthorizer, trustPolicy: flags.trustPolicy };
-}
-
-function addAuthorizerOptions(command: Command): Command {
-  return command
-    .option(
-      '--trusted-authorizer <file>',
-      'trust this Ed25519 authorizer key (SPKI PEM; repeatable)',
-      collect,
-    )
-    .option('--trust-policy <file>', 'trust policy with "authorizers" (schemas/trust-policy.schema.json)')
-    .option('--at <time>', 'judge at this time (RFC 3339, or a duration from now such as 1h) instead of now');
-}
-
-/** Control characters from the data are shown escaped (SPEC §2), so a statement cannot rewrite a terminal. */
-function shown(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
-
-function findingText(out: Output, f: SignatureFinding): string {
-  return f.verdict === 'counted' ? out.style.green('counts') : out.style.red(`${f.verdict}: ${f.message}`);
-}
-
-function inspectText(out: Output, r: AuthorizationReport): string {
-  const s = r.parsed.statement;
-  const list = (xs: readonly string[] | undefined) =>
-    xs === undefined || xs.length === 0 ? '-' : xs.map(shown).join(', ');
-  const issuer =
-    s.issuer === undefined
-      ? '-'
-      : list(
-          [s.issuer.name, s.issuer.organization, s.issuer.contact].filter((x) => x !== undefined) as string[],
-        );
-  const lines = [
-    `authorization ${s.id} (${r.path})`,
-    `  scope:        ${shown(s.scope_id)}`,
-    `  issuer:       ${issuer}`,
-    `  targets:      ${list(s.targets)}`,
-    `  exclude:      ${list(s.exclude)}`,
-    `  capabilities: ${list(s.capabilities)} (risk class ${r.riskClass})`,
-    `  plugins:      ${list(r.parsed.plugins)}`,
-    `  valid:        ${s.not_before} .. ${s.not_after}`,
-    `  signatures:   ${r.parsed.envelope.signatures.length}`,
-  ];
-  r.parsed.envelope.signatures.forEach((sig, i) => {
-    const f = r.findings?.[i];
-    lines.push(`    key ${sig.keyid}${f === undefined ? '' : ` — ${findingText(out, f)}`}`);
-  });
-  return lines.join('\n');
-}
 
 export function register(program: Command, cli: Cli): void {
   const authz = program
@@ -159,7 +48,7 @@ export function register(program: Command, cli: Cli): void {
       const notAfter = await timeFlag('--not-after', flags.notAfter, now);
       if (notAfter.getTime() <= notBefore.getTime()) {
         throw new AurionError('USAGE', '--not-after must be later than --not-before (default: now)', {
-          hint: HINT,
+          hint: AUTHZ_HINT,
         });
       }
       const capabilities = capabilitiesOf(flags.capability);
@@ -221,14 +110,14 @@ export function register(program: Command, cli: Cli): void {
     ]);
     if ((flags.plugin === undefined) === (flags.pluginName === undefined)) {
       throw new AurionError('USAGE', 'give either --plugin BUNDLE or --plugin-name NAME with --capability', {
-        hint: HINT,
+        hint: AUTHZ_HINT,
       });
     }
     let plugin: { name: string; capabilities: Capability[]; riskClass: ReturnType<typeof highestRiskClass> };
     if (flags.pluginName !== undefined) {
       if (flags.capability === undefined) {
         throw new AurionError('USAGE', "--plugin-name needs the plugin's capabilities: --capability C...", {
-          hint: HINT,
+          hint: AUTHZ_HINT,
         });
       }
       const capabilities = capabilitiesOf(flags.capability);
@@ -238,7 +127,7 @@ export function register(program: Command, cli: Cli): void {
         throw new AurionError(
           'USAGE',
           '--capability goes with --plugin-name; --plugin reads them from the bundle',
-          { hint: HINT },
+          { hint: AUTHZ_HINT },
         );
       }
       plugin = await (await import('../ops/authz-plugin.js')).pluginOfBundle(flags.plugin, flags.trustPolicy);
@@ -270,7 +159,7 @@ export function register(program: Command, cli: Cli): void {
       .command('inspect')
       .description("show an authorization's statement and signatures (with verdicts when trust is given)")
       .argument('<file>', 'the authorization envelope'),
-  ).action(async (path: string, flags: TrustFlags) => {
+  ).action(async (path: string, flags: AuthorizerFlags) => {
     const [{ inspectAuthorizationFile }, { loadAuthorizerTrust }] = await Promise.all([
       import('../ops/authz.js'),
       import('../io/authorizers.js'),
@@ -294,7 +183,7 @@ export function register(program: Command, cli: Cli): void {
           return { keyid: s.keyid, ...(f === undefined ? {} : { verdict: f.verdict, message: f.message }) };
         }),
       },
-      () => inspectText(cli.out, r),
+      () => inspectAuthorizationText(cli.out, r),
     );
   });
 }

@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { authorizerSources } from '../cli/authz-options.js';
 import type { Cli } from '../cli/context.js';
 import { type MaxModuleSizeFlags, maxModuleSizeOf, maxModuleSizeOption } from '../cli/size-option.js';
 import { addTrustOptions, type TrustFlags, trustSources } from '../cli/trust-options.js';
@@ -101,10 +102,7 @@ async function authorizationOf(
     import('../io/authorizers.js'),
     import('../core/authz/envelope.js'),
   ]);
-  const trust = await loadAuthorizerTrust({
-    trustedAuthorizers: flags.trustedAuthorizer,
-    trustPolicy: flags.trustPolicy,
-  });
+  const trust = await loadAuthorizerTrust(authorizerSources(flags));
   if (flags.authorization === undefined) return { trust };
   return {
     envelope: await readSmallFile(flags.authorization, 'authorization', MAX_ENVELOPE_SIZE),

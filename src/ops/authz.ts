@@ -120,7 +120,15 @@ export async function verifyAuthorizationFile(
   trust: AuthorizerTrust,
   options: { readonly now?: Date } = {},
 ): Promise<AuthorizationVerdict> {
-  const bytes = await readAuthorizationFile(path);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readAuthorizationFile(path);
+  } catch (e) {
+    // an oversized file is the authorization's problem (a verdict); an unreadable one is the call's
+    if (e instanceof AurionError && e.code === 'AUTHORIZATION_MALFORMED')
+      return { ok: false, id: null, signers: [], error: e };
+    throw e;
+  }
   let grant: AuthorizationGrant;
   try {
     grant = checkAuthorization(bytes, job, trust, { ...options, source: path });

@@ -33,7 +33,7 @@ export interface AuthorizationJob {
 export interface CheckOptions {
   /** The instant to judge at (default: now). */
   readonly now?: Date;
-  /** What to call the envelope in messages (a path); default `authorization`. */
+  /** What to call the envelope in messages (a path); default `envelope`. */
   readonly source?: string;
 }
 
@@ -138,7 +138,7 @@ export function checkAuthorization(
   trust: AuthorizerTrust,
   options: CheckOptions = {},
 ): AuthorizationGrant {
-  const parsed = parseAuthorization(envelope, options.source ?? 'authorization');
+  const parsed = parseAuthorization(envelope, options.source ?? 'envelope');
   const target = parseJobTarget(job.target);
   assertAuthorizerTrust(trust);
   const now = options.now ?? new Date();

@@ -80,7 +80,7 @@ export function createAuthorization(
     signatures: [],
   };
   // The one validator: what create writes is exactly what verify would accept.
-  parseAuthorization(serializeAuthorizationEnvelope(unsigned), options.source ?? 'authorization');
+  parseAuthorization(serializeAuthorizationEnvelope(unsigned), options.source ?? 'envelope');
   const signature = signatureOf(key, pae(AUTHORIZATION_PAYLOAD_TYPE, payloadBytes));
   return serializeAuthorizationEnvelope({ ...unsigned, signatures: [signature] });
 }
@@ -96,7 +96,7 @@ export function addAuthorizationSignature(
   key: Ed25519PrivateKey,
   options: { readonly source?: string } = {},
 ): { readonly envelope: Uint8Array; readonly added: boolean } {
-  const source = options.source ?? 'authorization';
+  const source = options.source ?? 'envelope';
   const parsed = parseAuthorization(envelope, source);
   const message = pae(AUTHORIZATION_PAYLOAD_TYPE, parsed.payloadBytes);
   const keyId = key.publicKey.keyId;
