@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { assertCliError, runCli, tempDir } from '../helpers.js';
@@ -80,9 +81,16 @@ describe('run: a correct plugin', () => {
       serialized_config: JOB.config,
       scope_id: JOB.scopeId,
     });
-    const r2 = await runCli(['run', bundle, ...TRUST, '--request', '-', '--json'], { input: snake });
+    const file = join(await tempDir(t), 'job.json');
+    await writeFile(file, snake);
+    const r2 = await runCli(['run', bundle, ...TRUST, '--request', file, '--json']);
     assert.equal(r2.code, 0, r2.stderr);
     assert.equal(r2.json.expected_cache_key, EXPECTED_KEY);
+    assertCliError(
+      await runCli(['run', bundle, ...TRUST, '--request', join(file, '..', 'missing.json'), '--json']),
+      4,
+      'IO_ERROR',
+    );
   });
 
   it('proc_exit(0) after the answer is success', async (t) => {
@@ -126,6 +134,24 @@ describe('run: a correct plugin', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /^plugin log: working\n✓ dns-enum@1\.2\.0/);
     assert.doesNotMatch(r.stderr, /ExperimentalWarning/);
+  });
+});
+
+describe('run: stderr', () => {
+  it('keeps at most 1 MiB of the plugin stderr and says it was cut', async (t) => {
+    // 40 writes of 64 KiB (2.5 MiB) to stderr, then the right answer.
+    const body = `(loop $more
+        (call $write (i32.const 65536) (i32.const 65536) (i32.const 2))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $more (i32.lt_u (local.get $i) (i32.const 40))))
+      (memory.fill (i32.const 65536) (i32.const 0) (i32.const 65536))
+      ${ECHO_BODY}`;
+    const bundle = await bundleOf(t, module({ body, memory: '3', ...echoResult() }));
+    const r = await runCli(['run', bundle, ...TRUST, ...JOB_FLAGS, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stderr.split('\n');
+    assert.equal(lines[0]!.length, 1024 * 1024);
+    assert.equal(lines[1], "warning: the plugin's stderr was cut at 1 MiB");
   });
 });
 
