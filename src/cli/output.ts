@@ -50,6 +50,13 @@ export class Output {
     this.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   }
 
+  /** Prints one JSON document already serialized (e.g. with numbers kept exactly); a second one is a bug. */
+  printJsonText(text: string): void {
+    if (this.printed) throw new Error('a JSON document was already printed');
+    this.printed = true;
+    this.stdout.write(`${text}\n`);
+  }
+
   /** A line of result text on stdout (never in --json mode). */
   line(text: string): void {
     if (!this.json) this.stdout.write(text.endsWith('\n') ? text : `${text}\n`);

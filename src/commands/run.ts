@@ -4,7 +4,7 @@ import type { Cli } from '../cli/context.js';
 import { type MaxModuleSizeFlags, maxModuleSizeOf, maxModuleSizeOption } from '../cli/size-option.js';
 import { addTrustOptions, type TrustFlags, trustSources } from '../cli/trust-options.js';
 import { parseSize } from '../core/bundle/format.js';
-import { prettyJson, quote } from '../core/job/result.js';
+import { documentText, prettyJson, quote } from '../core/job/result.js';
 import { AurionError, type ErrorCode, EXIT_CODE_OF } from '../errors.js';
 import { readSmallFile, readStdin } from '../io/files.js';
 import type { RunAuthorization } from '../ops/gate.js';
@@ -208,8 +208,14 @@ export function register(program: Command, cli: Cli): void {
       cli.out.endPassthrough();
       if (outcome.stderrTruncated) cli.out.warn("the plugin's stderr was cut at 1 MiB");
       const { report } = outcome;
-      if (cli.out.json) cli.out.printJson(report);
-      else if (report.ok && outcome.output !== undefined) {
+      if (cli.out.json) {
+        // output_json as the plugin wrote it: every number exact (JSON.stringify would round big integers).
+        const exact = (path: readonly string[]) =>
+          path.length === 2 && path[0] === 'job_result' && path[1] === 'output_json'
+            ? outcome.output
+            : undefined;
+        cli.out.printJsonText(documentText(report, exact));
+      } else if (report.ok && outcome.output !== undefined) {
         cli.out.line(prettyJson(outcome.output));
       }
       if (!cli.out.json) cli.out.info(summary(cli, report));

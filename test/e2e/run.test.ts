@@ -46,6 +46,9 @@ describe('run: a correct plugin', () => {
     assert.deepEqual(Object.keys(seen), ['job_id', 'plugin_name', 'version', 'target', 'config', 'scope_id']);
     assert.equal(seen.plugin_name, 'dns-enum');
     assert.equal(seen.target, JOB.target);
+    // --json keeps output_json's numbers exactly as the plugin wrote them, too.
+    assert.match(r.stdout, /"n": 9007199254740993,/);
+    assert.match(r.stdout, /"list": \[\n\s+1\.0,/);
   });
 
   it('prints output_json with every number as written (text mode) and a summary on stderr', async (t) => {

@@ -130,3 +130,28 @@ export function prettyJson(node: JsonNode, indent = ''): string {
         : `{\n${node.entries.map(([k, v]) => `${inner}${quote(k)}: ${prettyJson(v, inner)}`).join(',\n')}\n${indent}}`;
   }
 }
+
+/**
+ * JSON text of a document in JSON.stringify's two-space layout, except that `exact` may give the parsed tree
+ * for the value at a path (the plugin's output_json), which is then written with its numbers as the plugin
+ * wrote them: JSON.stringify would round 9007199254740993.
+ */
+export function documentText(
+  value: unknown,
+  exact: (path: readonly string[]) => JsonNode | undefined,
+  path: readonly string[] = [],
+  indent = '',
+): string {
+  const node = exact(path);
+  if (node !== undefined) return prettyJson(node, indent);
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  const inner = `${indent}  `;
+  const item = (v: unknown, key: string) => documentText(v, exact, [...path, key], inner);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    return `[\n${value.map((v, i) => inner + item(v, String(i))).join(',\n')}\n${indent}]`;
+  }
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) return '{}';
+  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${item(v, k)}`).join(',\n')}\n${indent}}`;
+}

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkJobResult, MAX_STDOUT, parseJobResult, prettyJson } from '../../../src/core/job/result.js';
+import {
+  checkJobResult,
+  documentText,
+  MAX_STDOUT,
+  parseJobResult,
+  prettyJson,
+} from '../../../src/core/job/result.js';
 import { expectAurionError } from '../../helpers.js';
 
 const enc = (text: string) => Buffer.from(text, 'utf8');
@@ -44,5 +50,20 @@ describe('parseJobResult / checkJobResult', () => {
       enc('{"job_id":"j","success":true,"output_json":"\\u001b[2J\\u009b","cache_key":"k"}'),
     );
     assert.equal(prettyJson(output), '"\\u001b[2J\\u009b"');
+  });
+});
+
+describe('documentText', () => {
+  it('is JSON.stringify(doc, null, 2) except for the exact value at its path', () => {
+    const doc = { ok: true, a: [1, 'x', { b: null, skip: undefined }], e: {}, f: [], s: 'q"\n' };
+    assert.equal(
+      documentText(doc, () => undefined),
+      JSON.stringify(doc, null, 2),
+    );
+    const { result, output } = parseJobResult(enc(OK));
+    const report = { ok: true, job_result: result };
+    const text = documentText(report, (p) => (p.join('/') === 'job_result/output_json' ? output : undefined));
+    assert.match(text, /"output_json": \{\n {6}"big": 9007199254740993\n {4}\}/);
+    assert.deepEqual(JSON.parse(text).job_result.job_id, 'j');
   });
 });
