@@ -4,7 +4,6 @@ import type { Cli } from '../cli/context.js';
 import { type MaxModuleSizeFlags, maxModuleSizeOf, maxModuleSizeOption } from '../cli/size-option.js';
 import { addTrustOptions, type TrustFlags, trustSources } from '../cli/trust-options.js';
 import { parseSize } from '../core/bundle/format.js';
-import { documentText, prettyJson, quote } from '../core/job/result.js';
 import { AurionError, type ErrorCode, EXIT_CODE_OF } from '../errors.js';
 import { readSmallFile, readStdin } from '../io/files.js';
 import type { RunAuthorization } from '../ops/gate.js';
@@ -123,7 +122,7 @@ function timeoutOf(text: string | undefined): number | undefined {
   return Number(text);
 }
 
-function summary(cli: Cli, r: RunReport): string {
+function summary(cli: Cli, r: RunReport, quote: (s: string) => string): string {
   const { style } = cli.out;
   const what = `${r.plugin.name}@${r.plugin.version}`;
   // The job id is shown once the plugin answered for this job; a failed answer may name another.
@@ -166,10 +165,12 @@ export function register(program: Command, cli: Cli): void {
     .addOption(maxModuleSizeOption())
     .action(async (bundle: string, flags: RunFlags) => {
       // Loaded when the command runs, not at start-up: each command pays only for its own modules.
-      const [{ containerRunCommand, executePlugin }, { loadTrust }] = await Promise.all([
-        import('../ops/run.js'),
-        import('../io/trust.js'),
-      ]);
+      const [{ containerRunCommand, executePlugin }, { loadTrust }, { documentText, prettyJson, quote }] =
+        await Promise.all([
+          import('../ops/run.js'),
+          import('../io/trust.js'),
+          import('../core/job/result.js'),
+        ]);
       const maxModuleSize = maxModuleSizeOf(flags);
       const memoryBytes = flags.memory === undefined ? undefined : parseSize(flags.memory);
       const timeoutSeconds = timeoutOf(flags.timeout);
@@ -218,7 +219,7 @@ export function register(program: Command, cli: Cli): void {
       } else if (report.ok && outcome.output !== undefined) {
         cli.out.line(prettyJson(outcome.output));
       }
-      if (!cli.out.json) cli.out.info(summary(cli, report));
+      if (!cli.out.json) cli.out.info(summary(cli, report, quote));
       if (report.error !== undefined) {
         const code = report.error.code as ErrorCode;
         cli.exitCode = EXIT_CODE_OF[code];
