@@ -20,8 +20,12 @@ import { type AurionError, formatIssues } from '../errors.js';
 const TERMINAL_UNSAFE =
   /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
+/** The same set, to test for without allocating: nearly all text has none of them. */
+const HAS_TERMINAL_UNSAFE = new RegExp(TERMINAL_UNSAFE.source);
+
 /** `text` with every terminal-unsafe character shown as an escape: ESC as `\x1b`, U+202E as `\u202e`. */
 export function terminalSafe(text: string): string {
+  if (!HAS_TERMINAL_UNSAFE.test(text)) return text;
   return text.replace(TERMINAL_UNSAFE, (c) => {
     const code = c.charCodeAt(0);
     return code <= 0xff
@@ -30,16 +34,30 @@ export function terminalSafe(text: string): string {
   });
 }
 
-/** A copy of `value` with terminalSafe applied to every string in it (arrays and plain objects, any depth). */
+/**
+ * `value` with terminalSafe applied to every string in it (arrays and plain objects, any depth). What holds
+ * nothing to escape is returned as it is (no copy: a batch of verify results costs a scan, not a clone).
+ */
 export function terminalSafeDeep<T>(value: T): T {
   if (typeof value === 'string') return terminalSafe(value) as T;
-  if (Array.isArray(value)) return value.map((v) => terminalSafeDeep(v)) as T;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const safe = terminalSafeDeep(value[i]);
+      if (safe !== value[i]) (copy ??= value.slice())[i] = safe;
+    }
+    return (copy ?? value) as T;
+  }
   if (value !== null && typeof value === 'object') {
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) return value;
-    return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, terminalSafeDeep(v)]),
-    ) as T;
+    const record = value as Record<string, unknown>;
+    let copy: Record<string, unknown> | undefined;
+    for (const key of Object.keys(record)) {
+      const safe = terminalSafeDeep(record[key]);
+      if (safe !== record[key]) (copy ??= { ...record })[key] = safe;
+    }
+    return (copy ?? value) as T;
   }
   return value;
 }
