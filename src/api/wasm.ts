@@ -1,11 +1,8 @@
 /** `aurion-plugin/wasm`: the streaming WebAssembly scanner and the module rules of `build` (SPEC §7). */
+export { checkWasm, DEFAULT_MEMORY_MIB, WASI_MODULE, WASM_PAGE_SIZE } from '../core/wasm/rules.js';
 export {
-  checkWasm,
-  DEFAULT_MEMORY_MIB,
   type ExternKind,
   scanWasm,
-  WASI_MODULE,
-  WASM_PAGE_SIZE,
   type WasmCustomSection,
   type WasmExport,
   type WasmImport,
@@ -13,5 +10,5 @@ export {
   type WasmMemory,
   WasmScanner,
   type WasmScannerOptions,
-} from '../core/wasm.js';
+} from '../core/wasm/scanner.js';
 export { scanWasmFile } from '../io/wasm-file.js';

@@ -17,7 +17,7 @@ import {
   requiresAuthorization,
 } from './types.js';
 import { type VerifyResult, verifyContents } from './verify.js';
-import type { WasmInfo } from './wasm.js';
+import type { WasmInfo } from './wasm/scanner.js';
 
 /** The runtime's defaults, which are also the maxima a manifest may declare (SPEC §3, plugin model). */
 export const RUNTIME_DEFAULT_LIMITS = { memory_mib: 64, timeout_seconds: 300 } as const;
