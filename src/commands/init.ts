@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
+import { terminalSafe } from '../cli/output.js';
 
 interface InitOptions {
   readonly name?: string;
@@ -45,13 +46,13 @@ export function register(program: Command, cli: Cli): void {
       }
       cli.out.result(
         { dir: result.dir, files: result.files, manifest, placeholders: result.placeholders },
-        () =>
+        (d) =>
           [
-            ...result.files.map((f) => `${cli.out.style.green('wrote')} ${f}`),
-            `risk class: ${manifest.risk_class} (the highest class of ${manifest.capabilities.join(', ')})`,
-            manifest.runtime === 'container'
-              ? `next: set container.image to your image pinned by digest, list the variables it needs in container.env, then run 'aurion-plugin build ${dir}'`
-              : `next: put your module at ${manifest.module?.path} and run 'aurion-plugin build ${dir}'`,
+            ...d.files.map((f) => `${cli.out.style.green('wrote')} ${f}`),
+            `risk class: ${d.manifest.risk_class} (the highest class of ${d.manifest.capabilities.join(', ')})`,
+            d.manifest.runtime === 'container'
+              ? `next: set container.image to your image pinned by digest, list the variables it needs in container.env, then run 'aurion-plugin build ${terminalSafe(dir)}'`
+              : `next: put your module at ${d.manifest.module?.path} and run 'aurion-plugin build ${terminalSafe(dir)}'`,
           ].join('\n'),
       );
     });

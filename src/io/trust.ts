@@ -9,7 +9,7 @@ import {
   parseTrustPolicy,
   type TrustPolicy,
   trustedKeyFromPem,
-  trustedPgpKeysFromArmored,
+  trustFromPgpKeyring,
 } from '../core/policy.js';
 import { INPUT_LIMITS, readSmallFile, readSmallFileIfExists } from './files.js';
 
@@ -66,11 +66,13 @@ export async function loadTrust(sources: TrustSources): Promise<TrustPolicy | un
   for (const file of sources.trustedKeys ?? []) {
     keys.push(trustedKeyFromPem(await readSmallFile(file, 'trusted key', INPUT_LIMITS.key), file));
   }
-  const pgpKeys = [];
+  parts.push({ keys, pgpKeys: [], revoked: new Set(), riskClassOverrides: new Map() });
+  // Bytes, not text: a keyring may be binary (`gpg --export`). Copies of one key across keyrings (and the
+  // policy) are merged by mergeTrust, with every revocation certificate applied.
   for (const file of sources.pgpKeyrings ?? []) {
-    const armored = (await readSmallFile(file, 'OpenPGP keyring', INPUT_LIMITS.key)).toString('utf8');
-    pgpKeys.push(...(await trustedPgpKeysFromArmored(armored, file)));
+    parts.push(
+      await trustFromPgpKeyring(await readSmallFile(file, 'OpenPGP keyring', INPUT_LIMITS.key), file),
+    );
   }
-  parts.push({ keys, pgpKeys, revoked: new Set(), riskClassOverrides: new Map() });
   return mergeTrust(parts);
 }
