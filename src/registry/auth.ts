@@ -323,17 +323,7 @@ export class RegistryAuth {
     }
     if (res.status !== 200)
       throw refusedError(this.authority, res, body, `GET token ${url.origin}${url.pathname}`);
-    let token: unknown;
-    try {
-      const v = JSON.parse(body.toString('utf8')) as { token?: unknown; access_token?: unknown };
-      token = typeof v.token === 'string' && v.token !== '' ? v.token : v.access_token;
-    } catch {
-      token = undefined;
-    }
-    if (typeof token !== 'string' || token === '' || /[\r\n]/.test(token)) {
-      throw new AurionError('REGISTRY_ERROR', `token server ${url.origin}${url.pathname} sent no token`);
-    }
-    return token;
+    return parseTokenResponse(body, `${url.origin}${url.pathname}`);
   }
 
   /** A 401 from another origin than the registry's: never answered (REGISTRY_ERROR naming that origin). */
@@ -380,6 +370,31 @@ export class RegistryAuth {
       },
     );
   }
+}
+
+/**
+ * The token of a token server's answer (`{"token": ...}` or `{"access_token": ...}`); REGISTRY_ERROR when it
+ * holds none that can go into an Authorization header. `server` names the server in messages.
+ */
+export function parseTokenResponse(body: Uint8Array, server: string): string {
+  let token: unknown;
+  try {
+    const v = JSON.parse(Buffer.from(body).toString('utf8')) as { token?: unknown; access_token?: unknown };
+    token = typeof v.token === 'string' && v.token !== '' ? v.token : v.access_token;
+  } catch {
+    token = undefined;
+  }
+  if (typeof token !== 'string' || token === '') {
+    throw new AurionError('REGISTRY_ERROR', `token server ${server} sent no token`);
+  }
+  // Tokens are visible ASCII (RFC 6750 b64token, JWTs); anything else cannot go into an Authorization header.
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    throw new AurionError(
+      'REGISTRY_ERROR',
+      `token server ${server} sent a token with characters other than visible ASCII`,
+    );
+  }
+  return token;
 }
 
 function withAuthorization(req: HttpRequest, authorization: string | undefined, base: URL): HttpRequest {

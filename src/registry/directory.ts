@@ -111,6 +111,33 @@ export function compareVersions(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/**
+ * Decodes and validates the bytes of an index.json (`path` names it in messages): REGISTRY_ERROR when they are
+ * not UTF-8 JSON that the registry-index schema accepts. Pure, so the fuzzing harness can feed it directly.
+ */
+export function parseRegistryIndex(bytes: Uint8Array, path: string): RegistryIndex {
+  let value: unknown;
+  try {
+    value = parseJson(decodeUtf8(bytes));
+  } catch (e) {
+    const why = e instanceof JsonParseError ? e.message : 'it is not valid UTF-8';
+    throw corruptIndex(path, why);
+  }
+  const issues = schemaIssues(registryIndex, value);
+  if (issues.length > 0) {
+    const first = issues[0]!;
+    throw new AurionError(
+      'REGISTRY_ERROR',
+      `registry index ${path} is invalid: ${first.at === '' ? '' : `${first.at} `}${first.message}`,
+      {
+        issues: issues.length > 1 ? issues : [],
+        hint: 'repair index.json (schemas/registry-index.schema.json) or restore it from a backup',
+      },
+    );
+  }
+  return value as RegistryIndex;
+}
+
 export class DirectoryRegistry {
   readonly root: string;
   private readonly lockTimeoutMs: number | undefined;
@@ -155,26 +182,7 @@ export class DirectoryRegistry {
   async readIndex(): Promise<RegistryIndex> {
     const bytes = await readSmallFileIfExists(this.indexPath, 'registry index', INPUT_LIMITS.registryIndex);
     if (bytes === undefined) return { schema_version: 1, plugins: {} };
-    let value: unknown;
-    try {
-      value = parseJson(decodeUtf8(bytes));
-    } catch (e) {
-      const why = e instanceof JsonParseError ? e.message : 'it is not valid UTF-8';
-      throw corruptIndex(this.indexPath, why);
-    }
-    const issues = schemaIssues(registryIndex, value);
-    if (issues.length > 0) {
-      const first = issues[0]!;
-      throw new AurionError(
-        'REGISTRY_ERROR',
-        `registry index ${this.indexPath} is invalid: ${first.at === '' ? '' : `${first.at} `}${first.message}`,
-        {
-          issues: issues.length > 1 ? issues : [],
-          hint: 'repair index.json (schemas/registry-index.schema.json) or restore it from a backup',
-        },
-      );
-    }
-    return value as RegistryIndex;
+    return parseRegistryIndex(bytes, this.indexPath);
   }
 
   /** The index entry of one version: NOT_FOUND (with the versions that do exist) when there is none. */
