@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: init -> build -> sign -> verify -> publish to a directory registry ->
-# pull back -> verify, with the public example keys in keys-example/ (never use them for anything real).
+# pull back -> verify -> run, with the public example keys in keys-example/ (never use them for anything real).
 # Usage: examples/walkthrough.sh [WORKDIR]   (default: a fresh temporary folder, printed at the end)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -30,5 +30,11 @@ cli verify "$work/pulled.aurion" --trusted-key "$keys/example.pub"
 
 # 5. The cache key the orchestrator computes for a job of this plugin.
 cli cache-key --name dns-enum --version 0.1.0 --config '{"domain":"example.com","depth":2}' --scope scope-1
+
+# 6. Run the verified plugin in the local sandbox, as the orchestrator would: the job contract is checked (the
+#    plugin must answer for this job with the same cache key). The example plugin hashes the config as given,
+#    so it is written in canonical form here (a Rust plugin built with the SDK accepts any form).
+cli run "$work/pulled.aurion" --trusted-key "$keys/example.pub" \
+  --target example.com --config '{"depth":2,"domain":"example.com"}' --scope scope-1 --job-id walkthrough-1
 
 echo "walkthrough complete: $work" >&2

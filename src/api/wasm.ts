@@ -1,5 +1,12 @@
 /** `aurion-plugin/wasm`: the streaming WebAssembly scanner and the module rules of `build` (SPEC §7). */
-export { checkWasm, DEFAULT_MEMORY_MIB, WASI_MODULE, WASM_PAGE_SIZE } from '../core/wasm/rules.js';
+export {
+  checkWasm,
+  DEFAULT_MEMORY_MIB,
+  NONDETERMINISTIC_WASI_IMPORTS,
+  nondeterministicImports,
+  WASI_MODULE,
+  WASM_PAGE_SIZE,
+} from '../core/wasm/rules.js';
 export {
   type ExternKind,
   scanWasm,

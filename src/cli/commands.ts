@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as authz } from '../commands/authz.js';
 import { register as build } from '../commands/build.js';
 import { register as cacheKey } from '../commands/cache-key.js';
 import { register as init } from '../commands/init.js';
@@ -6,6 +7,7 @@ import { register as inspect } from '../commands/inspect.js';
 import { register as keygen } from '../commands/keygen.js';
 import { register as publish } from '../commands/publish.js';
 import { register as pull } from '../commands/pull.js';
+import { register as run } from '../commands/run.js';
 import { register as sign } from '../commands/sign.js';
 import { register as verify } from '../commands/verify.js';
 import type { Cli } from './context.js';
@@ -20,5 +22,7 @@ export const COMMANDS: ReadonlyArray<(program: Command, cli: Cli) => void> = [
   inspect,
   publish,
   pull,
+  run,
   cacheKey,
+  authz,
 ];

@@ -9,12 +9,14 @@ import { ROOT, runCli, tempDir } from '../helpers.js';
 const exec = promisify(execFile);
 
 describe('README walkthrough (npm run walkthrough)', () => {
-  it('runs init -> build -> sign -> verify -> publish -> pull -> verify on a directory registry', async (t) => {
+  it('runs init -> build -> sign -> verify -> publish -> pull -> verify -> run on a directory registry', async (t) => {
     const work = await tempDir(t);
     const { stderr } = await exec('bash', [join(ROOT, 'examples', 'walkthrough.sh'), work], {
       env: { ...process.env, NO_COLOR: '1' },
     });
     assert.match(stderr, /walkthrough complete/);
+    // It ends by running the verified plugin: the job contract held (its answer, its cache key).
+    assert.match(stderr, /✓ dns-enum@0\.1\.0 job "walkthrough-1" succeeded in \d+ ms/);
 
     // The registry holds exactly the published, verified plugin and nothing else.
     const registry = join(work, 'registry');

@@ -5,11 +5,13 @@
  * A target's `run` feeds one input to the parser. The oracle (engine.ts) accepts a return or an AurionError
  * (other than INTERNAL); anything else thrown, or a run slower than the time bound, is a failure.
  */
+
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { validateHeaderValue } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { parseAuthorization, parseTarget } from '../../src/core/authz/index.js';
 import { TarParser } from '../../src/core/bundle/tar.js';
 import { parseEnvelope } from '../../src/core/envelope.js';
 import { parseManifest } from '../../src/core/manifest.js';
@@ -182,6 +184,24 @@ export const TARGETS: readonly FuzzTarget[] = [
     name: 'envelope',
     description: 'the Ed25519 signature envelope (signature.ed25519)',
     run: (input) => parseEnvelope(input, 'fuzz.aurion:signature.ed25519'),
+  },
+  {
+    name: 'authorization',
+    description: 'an authorization envelope (DSSE) and its statement, SPEC §9',
+    run: (input) => parseAuthorization(input, 'fuzz-authorization.json'),
+  },
+  {
+    name: 'authz-target',
+    description: 'a job target or authorization entry (host name, IP, CIDR, URL), SPEC §9',
+    run: (input) => {
+      // parseTarget reports a problem instead of throwing; the oracle wants refusals as AurionErrors.
+      const text = new TextDecoder().decode(input);
+      const asEntry = parseTarget(text, { allowWildcard: true });
+      const asJob = parseTarget(text, { allowWildcard: false });
+      for (const parsed of [asEntry, asJob]) {
+        if ('problem' in parsed) throw new AurionError('REQUEST_INVALID', `${text} ${parsed.problem}`);
+      }
+    },
   },
   {
     name: 'policy',
