@@ -81,8 +81,8 @@ for (const file of ['validators.js', 'quick-validators.js', 'full-validators.js'
 // The CLI runs from one CommonJS bundle plus V8's code cache for it (src/cli/launch.ts loads both): Node 20
 // has no compile cache, and resolving, loading, parsing and compiling some fifty ES modules was most of a short
 // command's start-up (docs/performance.md). Modules that commands import with `await import()` are evaluated
-// only when they run; openpgp stays outside the bundle and is required by src/core/pgp.ts, itself loaded only
-// for OpenPGP work. The library (dist/src/index.js) is not bundled. Identifiers are kept, so AURION_DEBUG=1
+// only when they run; openpgp stays outside the bundle and is required by src/core/pgp/*.ts, themselves loaded
+// only for OpenPGP work. The library (dist/src/index.js) is not bundled. Identifiers are kept, so AURION_DEBUG=1
 // stack traces still name the functions.
 const bundle = join(root, 'dist', 'src', 'cli', 'main.bundle.cjs');
 // commander requires node:child_process when it loads, for executable subcommands, which this CLI does not

@@ -2,9 +2,9 @@
  * The OpenPGP functions for library users, loaded on first use: openpgp.js is heavy, and importing
  * 'aurion-plugin' must stay cheap for everyone who never touches OpenPGP.
  */
-import type * as Pgp from './core/pgp.js';
+import type * as Pgp from './core/pgp/index.js';
 
-const load = () => import('./core/pgp.js');
+const load = () => import('./core/pgp/index.js');
 
 export const generatePgpKeyPair: typeof Pgp.generatePgpKeyPair = async (...args) =>
   (await load()).generatePgpKeyPair(...args);

@@ -22,7 +22,7 @@ export type {
   PgpPublicKey,
   PgpRevocation,
   PgpVerification,
-} from '../core/pgp.js';
+} from '../core/pgp/index.js';
 export {
   generatePgpKeyPair,
   loadPgpKeyring,

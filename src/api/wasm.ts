@@ -2,12 +2,14 @@
 export {
   checkWasm,
   DEFAULT_MEMORY_MIB,
-  type ExternKind,
   NONDETERMINISTIC_WASI_IMPORTS,
   nondeterministicImports,
-  scanWasm,
   WASI_MODULE,
   WASM_PAGE_SIZE,
+} from '../core/wasm/rules.js';
+export {
+  type ExternKind,
+  scanWasm,
   type WasmCustomSection,
   type WasmExport,
   type WasmImport,
@@ -15,5 +17,5 @@ export {
   type WasmMemory,
   WasmScanner,
   type WasmScannerOptions,
-} from '../core/wasm.js';
+} from '../core/wasm/scanner.js';
 export { scanWasmFile } from '../io/wasm-file.js';

@@ -79,7 +79,7 @@ export function register(program: Command, cli: Cli): void {
           revocation_certificate: `${opts.out}.pgp.rev`,
         };
         await assertFree(Object.values(files));
-        const pgp = await import('../core/pgp.js');
+        const pgp = await import('../core/pgp/keys.js');
         const pair = await pgp.generatePgpKeyPair(opts.userId!, passphrase);
         await writeAllOrNothing([
           { path: files.private_key, data: pair.privateArmored, mode: 0o600 },

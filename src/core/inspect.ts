@@ -17,7 +17,8 @@ import {
   requiresAuthorization,
 } from './types.js';
 import { type VerifyResult, verifyContents } from './verify.js';
-import { nondeterministicImports, type WasmInfo } from './wasm.js';
+import { nondeterministicImports } from './wasm/rules.js';
+import type { WasmInfo } from './wasm/scanner.js';
 
 /** The runtime's defaults, which are also the maxima a manifest may declare (SPEC §3, plugin model). */
 export const RUNTIME_DEFAULT_LIMITS = { memory_mib: 64, timeout_seconds: 300 } as const;
@@ -263,17 +264,14 @@ function envelopeFacts(bundle: BundleContents): SignatureFacts {
 }
 
 /**
- * What the armored signature says about itself (for display only; verification is pgp.ts's verifyDetached).
- * openpgp.js is loaded only for bundles that carry signature.asc.
+ * What the armored signature says about itself (for display only; verification is verifyDetached), read by
+ * src/core/pgp/verify.ts: openpgp.js is loaded only for bundles that carry signature.asc.
  */
 async function ascFacts(bundle: BundleContents): Promise<SignatureFacts> {
-  const openpgp = await import('openpgp');
-  let packet: InstanceType<typeof openpgp.SignaturePacket> | undefined;
+  const pgp = await import('./pgp/verify.js');
+  let facts: Awaited<ReturnType<typeof pgp.describeSignature>>;
   try {
-    const signature = await openpgp.readSignature({
-      armoredSignature: bundle.signatureAsc!.toString('utf8'),
-    });
-    packet = signature.packets[0];
+    facts = await pgp.describeSignature(bundle.signatureAsc!.toString('utf8'));
   } catch (e) {
     return unreadable(
       'signature.asc',
@@ -283,30 +281,20 @@ async function ascFacts(bundle: BundleContents): Promise<SignatureFacts> {
       ),
     );
   }
-  if (packet === undefined) {
+  if (facts === undefined) {
     return unreadable(
       'signature.asc',
       new AurionError('SIGNATURE_INVALID', `${bundle.path}:signature.asc holds no signature packet`),
     );
   }
-  const hash =
-    packet.hashAlgorithm === null ? null : openpgp.enums.read(openpgp.enums.hash, packet.hashAlgorithm);
-  const mode =
-    packet.signatureType === openpgp.enums.signature.binary
-      ? 'binary'
-      : packet.signatureType === openpgp.enums.signature.text
-        ? 'text'
-        : 'other';
-  const keyId = packet.issuerKeyID?.toHex() ?? null;
   return {
     file: 'signature.asc',
     algorithm: 'openpgp',
-    key_id: keyId === '0000000000000000' ? null : keyId,
-    fingerprint:
-      packet.issuerFingerprint === null ? null : Buffer.from(packet.issuerFingerprint).toString('hex'),
-    created: packet.created === null ? null : packet.created.toISOString(),
-    hash: typeof hash === 'string' ? hash.toUpperCase() : null,
-    mode,
+    key_id: facts.keyId,
+    fingerprint: facts.fingerprint,
+    created: facts.created,
+    hash: facts.hash,
+    mode: facts.mode,
   };
 }
 

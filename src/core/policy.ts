@@ -8,7 +8,7 @@
 import { AurionError, type ErrorCode, type Issue, issuesError } from '../errors.js';
 import { trustPolicy as trustPolicyValidator } from '../generated/validators.js';
 import { type Ed25519PublicKey, loadPublicKey } from './keys.js';
-import type { PgpPublicKey, PgpRevocation } from './pgp.js';
+import type { PgpPublicKey, PgpRevocation } from './pgp/keys.js';
 import { readDocument } from './schema.js';
 import { parseRfc3339 } from './time.js';
 import { type Manifest, type RiskClass, riskRank } from './types.js';
@@ -202,7 +202,7 @@ export async function parseTrustPolicy(bytes: Uint8Array, context: PolicyContext
   const pgpRevocations: PgpRevocation[] = [];
   if ((doc.pgp_keys ?? []).length > 0) {
     // openpgp.js is heavy: loaded only when a policy names OpenPGP keys.
-    const pgp = await import('./pgp.js');
+    const pgp = await import('./pgp/keys.js');
     const copies: PgpPublicKey[] = [];
     for (const [i, raw] of (doc.pgp_keys ?? []).entries()) {
       const at = `/pgp_keys/${i}`;
@@ -262,7 +262,7 @@ export function trustedKeyFromPem(pem: string | Uint8Array, source: string): Tru
  * its bare revocation certificates (a keyring may hold only those).
  */
 export async function trustFromPgpKeyring(input: string | Uint8Array, source: string): Promise<TrustPolicy> {
-  const pgp = await import('./pgp.js');
+  const pgp = await import('./pgp/keys.js');
   const ring = await pgp.loadPgpKeyring(input, source);
   return {
     keys: [],
@@ -314,7 +314,7 @@ export async function mergeTrust(parts: readonly TrustPolicy[]): Promise<TrustPo
   }
   let pgpEntries = [...pgpKeys.values()];
   if (pgpEntries.length > 0) {
-    const pgp = await import('./pgp.js');
+    const pgp = await import('./pgp/keys.js');
     const merged = new Map(
       (await pgp.mergePgpKeys(pgpCopies, pgpRevocations)).map((k) => [k.fingerprint, k]),
     );

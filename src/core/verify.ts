@@ -190,7 +190,7 @@ async function verifyPgp(bundle: BundleContents, trust: TrustPolicy, now: Date):
     };
   }
   // openpgp.js is heavy: loaded only for bundles that carry signature.asc and when PGP trust exists.
-  const pgp = await import('./pgp.js');
+  const pgp = await import('./pgp/verify.js');
   const outcome = await pgp.verifyDetached(
     bundle.manifestBytes,
     bundle.signatureAsc!,

@@ -3,7 +3,7 @@
  * caller, else PEM text in environment variables; passphrases from a file, else AURION_KEY_PASSPHRASE.
  */
 import type { Ed25519PrivateKey } from '../core/keys.js';
-import type { PgpPrivateKey } from '../core/pgp.js';
+import type { PgpPrivateKey } from '../core/pgp/keys.js';
 import { INPUT_LIMITS, readSmallFile } from './files.js';
 
 export interface SigningKeySources {
@@ -66,7 +66,7 @@ export async function loadSigningKeys(sources: SigningKeySources): Promise<Signi
   }
   let pgpKey: PgpPrivateKey | undefined;
   if (pgpSource !== undefined) {
-    const pgp = await import('../core/pgp.js');
+    const pgp = await import('../core/pgp/keys.js');
     pgpKey = await pgp.loadPgpPrivateKey(pgpSource.bytes, passphrase, pgpSource.source);
   }
   return { ...(key === undefined ? {} : { key }), ...(pgpKey === undefined ? {} : { pgpKey }) };

@@ -1,6 +1,6 @@
-/** WebAssembly module files: streamed through the scanner (src/core/wasm.ts), never held whole. */
+/** WebAssembly module files: streamed through the scanner (src/core/wasm/scanner.ts), never held whole. */
 import { createReadStream } from 'node:fs';
-import { type WasmInfo, WasmScanner } from '../core/wasm.js';
+import { type WasmInfo, WasmScanner } from '../core/wasm/scanner.js';
 import { AurionError, ioError } from '../errors.js';
 import { openRegularFile } from './files.js';
 

@@ -12,7 +12,8 @@ import { DEFAULT_LIMITS, ENTRY, USTAR_MAX_NUMBER } from '../core/bundle/format.j
 import { type BundleSpec, type WrittenBundle, writeBundle } from '../core/bundle/writer.js';
 import { parseManifest } from '../core/manifest.js';
 import type { Manifest } from '../core/types.js';
-import { checkWasm, nondeterministicImports, WasmScanner } from '../core/wasm.js';
+import { checkWasm, nondeterministicImports } from '../core/wasm/rules.js';
+import { WasmScanner } from '../core/wasm/scanner.js';
 import { AurionError, ioError } from '../errors.js';
 import { writeStreamAtomic } from '../io/atomic.js';
 import { INPUT_LIMITS, openRegularFile, readSmallFile } from '../io/files.js';

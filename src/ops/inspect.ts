@@ -3,7 +3,7 @@
  * while it is hashed, then the auditor's report (src/core/inspect.ts).
  */
 import { type InspectOptions, type InspectReport, inspectContents } from '../core/inspect.js';
-import { type WasmInfo, WasmScanner } from '../core/wasm.js';
+import { type WasmInfo, WasmScanner } from '../core/wasm/scanner.js';
 import { readBundle } from '../io/bundle-file.js';
 
 /**

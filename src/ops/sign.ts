@@ -8,7 +8,7 @@ import { checkModuleDigest, ENTRY } from '../core/bundle/index.js';
 import { createEnvelope } from '../core/envelope.js';
 import type { Ed25519PrivateKey } from '../core/keys.js';
 // A type-only import is erased: openpgp.js is loaded below, and only when an OpenPGP key is given.
-import type { PgpPrivateKey } from '../core/pgp.js';
+import type { PgpPrivateKey } from '../core/pgp/keys.js';
 import { AurionError } from '../errors.js';
 import { readBundle, rewriteBundle } from '../io/bundle-file.js';
 
@@ -82,7 +82,7 @@ export async function signBundle(path: string, options: SignOptions): Promise<Si
   const signatureEd25519 = key === undefined ? undefined : createEnvelope(key, bundle);
   let signatureAsc: Uint8Array | undefined;
   if (pgpKey !== undefined) {
-    const pgp = await import('../core/pgp.js');
+    const pgp = await import('../core/pgp/sign.js');
     const armored = await pgp.signDetached(pgpKey, bundle.manifestBytes, options.now ?? new Date());
     signatureAsc = new TextEncoder().encode(armored);
   }

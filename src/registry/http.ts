@@ -422,3 +422,25 @@ export function explainConnectionError(e: unknown): { reason: string; hint: stri
   }
   return { reason: message, hint: 'check the registry address, your network and proxy settings' };
 }
+
+/** The most of an error answer's body that is read (for its message). */
+export const MAX_ERROR_BODY = 64 * 1024;
+
+/** The first value of a response header. */
+export function headerValue(res: HttpResponse, name: string): string | undefined {
+  const v = res.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** REGISTRY_ERROR for a registry's refusal: the request, the status and what the body says. */
+export function refusedError(authority: string, res: HttpResponse, body: Buffer, what: string): AurionError {
+  const why = describeRefusal(body);
+  const denied = res.status === 403;
+  return new AurionError(
+    'REGISTRY_ERROR',
+    `registry ${authority} refused ${what}: HTTP ${res.status}${why === undefined ? '' : `: ${why}`}`,
+    denied
+      ? { hint: 'the account lacks permission for this repository; ask the registry administrator' }
+      : {},
+  );
+}

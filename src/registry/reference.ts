@@ -124,3 +124,8 @@ export function parsePluginRef(text: string): { name: string; version: string } 
   }
   return { name, version };
 }
+
+/** `URL.hostname` keeps the brackets of an IPv6 address. */
+export function isLoopbackHost(hostname: string): boolean {
+  return isLoopback(hostname.replace(/^\[(.*)\]$/, '$1'));
+}

@@ -1,20 +1,18 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as openpgp from 'openpgp';
 import {
-  CLOCK_SKEW_MS,
   generatePgpKeyPair,
   loadPgpKeyring,
   loadPgpPrivateKey,
   loadPgpPublicKeys,
   mergePgpKeys,
   type PgpPublicKey,
-  type PgpVerification,
-  signDetached,
-  verifyDetached,
-} from '../../src/core/pgp.js';
+} from '../../src/core/pgp/keys.js';
+import { signDetached } from '../../src/core/pgp/sign.js';
+import { CLOCK_SKEW_MS, type PgpVerification, verifyDetached } from '../../src/core/pgp/verify.js';
 import { GnuPG } from '../gpg.js';
 import { expectAurionError, ROOT } from '../helpers.js';
 
@@ -914,18 +912,25 @@ describe('keys-example OpenPGP pair and lazy loading', () => {
     );
   });
 
-  it('no compiled module but pgp.js imports openpgp, and none imports pgp.js statically', async () => {
+  it('no compiled module outside core/pgp/ imports openpgp, and none imports core/pgp/ statically', async () => {
     const src = join(ROOT, 'dist', 'src');
     const files = (await readdir(src, { recursive: true })).filter((f) => f.endsWith('.js'));
-    assert.ok(files.includes(join('core', 'pgp.js')));
+    const pgpDir = join('core', 'pgp') + sep;
+    for (const module of ['keys', 'sign', 'verify']) {
+      assert.ok(files.includes(join('core', 'pgp', `${module}.js`)), module);
+    }
+    let lazy = 0;
     for (const file of files) {
       const code = await readFile(join(src, file), 'utf8');
       const name = relative(src, join(src, file));
-      if (name !== join('core', 'pgp.js')) {
-        assert.doesNotMatch(code, /^\s*(import|export)\b[^;]*?\bfrom\s*['"]openpgp['"]/m, name);
-        assert.doesNotMatch(code, /^\s*import\s*['"]openpgp['"]/m, name);
-      }
-      assert.doesNotMatch(code, /^\s*(import|export)\b[^;]*?\bfrom\s*['"][^'"]*\/pgp\.js['"]/m, name);
+      if (name.startsWith(pgpDir)) continue;
+      assert.doesNotMatch(code, /^\s*(import|export)\b[^;]*?\bfrom\s*['"]openpgp['"]/m, name);
+      assert.doesNotMatch(code, /^\s*import\s*['"]openpgp['"]/m, name);
+      assert.doesNotMatch(code, /\bimport\(\s*['"]openpgp['"]\s*\)/, name);
+      assert.doesNotMatch(code, /^\s*(import|export)\b[^;]*?\bfrom\s*['"][^'"]*\/pgp\/[^'"]*['"]/m, name);
+      if (/\bimport\(\s*['"][^'"]*\/pgp\/[^'"]*\.js['"]\s*\)/.test(code)) lazy++;
     }
+    // The check reads something: the modules that use OpenPGP load it with import().
+    assert.ok(lazy >= 5, `${lazy} modules import core/pgp/ lazily`);
   });
 });

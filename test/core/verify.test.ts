@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { generatePgpKeyPair, loadPgpPrivateKey, signDetached } from '../../src/core/pgp.js';
+import { generatePgpKeyPair, loadPgpPrivateKey } from '../../src/core/pgp/keys.js';
+import { signDetached } from '../../src/core/pgp/sign.js';
 import {
   parseTrustPolicy,
   type TrustPolicy,

@@ -6,7 +6,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { generatePgpKeyPair, loadPgpPrivateKey, signDetached } from '../../src/core/pgp.js';
+import { generatePgpKeyPair, loadPgpPrivateKey } from '../../src/core/pgp/keys.js';
+import { signDetached } from '../../src/core/pgp/sign.js';
 import {
   containerManifest,
   envelopeBytes,

@@ -193,7 +193,7 @@ export async function makeCorpus(): Promise<void> {
     });
     write('envelope', { 'wasm.json': signed.envelope, 'container.json': containerEnvelope });
     const pgpPublic = readFileSync(join(ROOT, 'keys-example', 'example.pgp.pub'), 'utf8');
-    const pgp = await import('../../src/core/pgp.js');
+    const pgp = await import('../../src/core/pgp/index.js');
     const [pgpKey] = await pgp.loadPgpPublicKeys(pgpPublic, 'keys-example/example.pgp.pub');
     write('policy', {
       'ed25519.json': `${JSON.stringify(

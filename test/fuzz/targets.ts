@@ -15,16 +15,15 @@ import { parseAuthorization, parseTarget } from '../../src/core/authz/index.js';
 import { TarParser } from '../../src/core/bundle/tar.js';
 import { parseEnvelope } from '../../src/core/envelope.js';
 import { parseManifest } from '../../src/core/manifest.js';
-import type { PgpPublicKey } from '../../src/core/pgp.js';
+import type { PgpPublicKey } from '../../src/core/pgp/keys.js';
 import { parseTrustPolicy } from '../../src/core/policy.js';
-import { WasmScanner } from '../../src/core/wasm.js';
+import { WasmScanner } from '../../src/core/wasm/scanner.js';
 import { AurionError } from '../../src/errors.js';
 import { readBundle, scanBundle } from '../../src/io/bundle-file.js';
-import { parseChallenges } from '../../src/registry/auth.js';
+import { parseChallenges, parseTokenResponse } from '../../src/registry/auth.js';
 import { parseRegistryIndex } from '../../src/registry/directory.js';
 import { describeRefusal } from '../../src/registry/http.js';
 import { readOwner } from '../../src/registry/lock.js';
-import { parseTokenResponse } from '../../src/registry/oci.js';
 import { bundleLayer } from '../../src/registry/oci-artifact.js';
 import { ROOT } from '../helpers.js';
 
@@ -126,7 +125,7 @@ export const PGP_SIGNED_DATA = Buffer.from('the manifest bytes a container bundl
 let pgpTrusted: Promise<PgpPublicKey[]> | undefined;
 async function verifyPgp(input: Buffer): Promise<unknown> {
   // openpgp.js is heavy: loaded only by this target.
-  const pgp = await import('../../src/core/pgp.js');
+  const pgp = await import('../../src/core/pgp/index.js');
   pgpTrusted ??= pgp.loadPgpPublicKeys(
     readFileSync(join(ROOT, 'keys-example', 'example.pgp.pub')),
     'keys-example/example.pgp.pub',

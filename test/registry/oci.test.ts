@@ -5,7 +5,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { OciClient, type OciClientOptions, parseTokenResponse } from '../../src/registry/oci.js';
+import { parseTokenResponse } from '../../src/registry/auth.js';
+import { OciClient, type OciClientOptions } from '../../src/registry/oci.js';
 import {
   AURION_MEDIA_TYPE,
   bundleLayer,

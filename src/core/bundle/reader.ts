@@ -178,7 +178,7 @@ function gzipError(
   }
   if (err.code === 'Z_BUF_ERROR') return invalid('the gzip data is truncated');
   // The file starts with the gzip magic, so a bad magic is in what follows a member: zlib takes any non-zero
-  // byte after a member for the start of another one (zero bytes make it stop; scanBundle catches those).
+  // byte after a member for the start of another one (zero bytes make it stop; the bytesWritten check after the loop catches those).
   if (/incorrect header check/.test(err.message)) {
     return invalid('there is data after the end of the gzip data that is not another gzip member');
   }

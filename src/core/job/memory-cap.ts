@@ -6,7 +6,7 @@
  * scanner accepted them (so the structure is known to be valid); the rewrite only lowers maxima.
  */
 import { AurionError } from '../../errors.js';
-import { WASM_PAGE_SIZE } from '../wasm.js';
+import { WASM_PAGE_SIZE } from '../wasm/rules.js';
 
 class Bytes {
   pos = 0;

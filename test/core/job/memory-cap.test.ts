@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { capModuleMemory } from '../../../src/core/job/memory-cap.js';
-import { scanWasm } from '../../../src/core/wasm.js';
+import { scanWasm } from '../../../src/core/wasm/scanner.js';
 import { expectAurionError } from '../../helpers.js';
 import { wat } from '../build-fixtures.js';
 

@@ -1,18 +1,18 @@
 /**
- * A streaming scanner for WebAssembly core modules (binary format, version 1) and the build-time module checks
- * of SPEC §7 (`build`).
+ * A streaming scanner for WebAssembly core modules (binary format, version 1). Aurion's rules for a plugin's
+ * module (SPEC §7 `build`) are in rules.ts; the byte-level decoding (LEB128, names) in reader.ts.
  *
  * The scanner is fed chunks of any size (a tar entry of up to 512 MiB arrives in ~1 MiB pieces) and never holds
  * a whole module: it decodes only the sections it reports on (import, memory, export), the leading item count
  * of the sections whose counts it cross-checks, and the *names* of custom sections. At the end the JavaScript
  * engine validates the module (`WebAssembly.validate`, function bodies included) from a skeleton of it that
- * leaves out data payloads and custom sections (wasm-skeleton.ts): what is held for that is the module's code
+ * leaves out data payloads and custom sections (skeleton.ts): what is held for that is the module's code
  * and metadata, never its data or custom payloads. Anything malformed or invalid is WASM_INVALID with the byte
  * offset.
  */
-import { AurionError, type Issue } from '../errors.js';
-import type { Manifest } from './types.js';
-import { WasmSkeleton } from './wasm-skeleton.js';
+import { AurionError } from '../../errors.js';
+import { Reader } from './reader.js';
+import { WasmSkeleton } from './skeleton.js';
 
 export type ExternKind = 'func' | 'table' | 'memory' | 'global' | 'tag';
 
@@ -56,31 +56,6 @@ export interface WasmInfo {
   readonly customSections: readonly WasmCustomSection[];
 }
 
-/** Bytes in a WebAssembly page. */
-export const WASM_PAGE_SIZE = 64 * 1024;
-/** The import module every WASI preview 1 module uses; always allowed. */
-export const WASI_MODULE = 'wasi_snapshot_preview1';
-/**
- * WASI preview 1 functions whose results differ from run to run: clocks, timers and randomness. The seed asks
- * plugins to avoid them (a job's result should depend on its request only), so inspect lists them and build
- * warns about them.
- */
-export const NONDETERMINISTIC_WASI_IMPORTS: readonly string[] = [
-  'clock_res_get',
-  'clock_time_get',
-  'poll_oneoff',
-  'random_get',
-];
-
-/** The non-deterministic WASI functions a module imports, in import order. */
-export function nondeterministicImports(info: Pick<WasmInfo, 'imports'>): string[] {
-  return info.imports
-    .filter((i) => i.module === WASI_MODULE && NONDETERMINISTIC_WASI_IMPORTS.includes(i.name))
-    .map((i) => i.name);
-}
-
-/** Default of `limits.memory_mib` (the runtime's default and maximum, SPEC §3). */
-export const DEFAULT_MEMORY_MIB = 64;
 /**
  * The most a decoded section (import, memory, export) or a custom section's name may take. Real modules stay
  * far below (a few KiB); the cap keeps a hostile module from making the scanner buffer hundreds of MiB.
@@ -126,8 +101,6 @@ const SECTION_RANK: Readonly<Record<number, number>> = {
 
 const KINDS: readonly ExternKind[] = ['func', 'table', 'memory', 'global', 'tag'];
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 const hex = (n: number) => `0x${n.toString(16).padStart(2, '0')}`;
 const sectionName = (id: number) => `${SECTION_NAMES[id] ?? `unknown (${id})`} section`;
 
@@ -139,115 +112,6 @@ const sectionName = (id: number) => `${SECTION_NAMES[id] ?? `unknown (${id})`} s
 type BodyMode = 'skip' | 'decode' | 'count' | 'custom';
 
 type Phase = 'header' | 'id' | 'size' | 'body' | 'failed' | 'finished';
-
-/** A bounded reader over buffered section bytes; every error names the absolute offset. */
-class Reader {
-  pos = 0;
-  constructor(
-    private readonly bytes: Uint8Array,
-    private readonly base: number,
-    private readonly fail: (at: number, message: string) => never,
-  ) {}
-
-  get offset(): number {
-    return this.base + this.pos;
-  }
-
-  get remaining(): number {
-    return this.bytes.length - this.pos;
-  }
-
-  byte(): number {
-    if (this.pos >= this.bytes.length) {
-      this.fail(this.offset, 'unexpected end: the items run past the declared section size');
-    }
-    return this.bytes[this.pos++]!;
-  }
-
-  peek(): number | undefined {
-    return this.bytes[this.pos];
-  }
-
-  /** Unsigned LEB128, at most 5 bytes, value < 2^32. Padded encodings within 5 bytes are valid wasm. */
-  u32(): number {
-    const start = this.offset;
-    let result = 0;
-    for (let i = 0; i < 5; i++) {
-      const b = this.byte();
-      if (i === 4) {
-        if (b & 0x80)
-          this.fail(start, 'integer representation too long (a u32 LEB128 takes at most 5 bytes)');
-        if (b & 0x70) this.fail(start, 'integer too large (a u32 LEB128 value must fit in 32 bits)');
-      }
-      result += (b & 0x7f) * 2 ** (7 * i);
-      if ((b & 0x80) === 0) return result;
-    }
-    return this.fail(start, 'unreachable');
-  }
-
-  /** Unsigned LEB128, at most 10 bytes, value < 2^64. */
-  u64(): bigint {
-    const start = this.offset;
-    let result = 0n;
-    for (let i = 0; i < 10; i++) {
-      const b = this.byte();
-      if (i === 9) {
-        if (b & 0x80)
-          this.fail(start, 'integer representation too long (a u64 LEB128 takes at most 10 bytes)');
-        if (b & 0x7e) this.fail(start, 'integer too large (a u64 LEB128 value must fit in 64 bits)');
-      }
-      result |= BigInt(b & 0x7f) << BigInt(7 * i);
-      if ((b & 0x80) === 0) return result;
-    }
-    return this.fail(start, 'unreachable');
-  }
-
-  /** Signed LEB128 of 33 bits (heap types), at most 5 bytes. */
-  s33(): number {
-    const start = this.offset;
-    let result = 0;
-    for (let i = 0; i < 5; i++) {
-      const b = this.byte();
-      if (i === 4) {
-        if (b & 0x80)
-          this.fail(start, 'integer representation too long (an s33 LEB128 takes at most 5 bytes)');
-        // Bits 5 and 6 of the last byte must repeat the sign bit (bit 4).
-        if ((b & 0x70) !== 0 && (b & 0x70) !== 0x70) {
-          this.fail(start, 'integer too large (an s33 LEB128 value must fit in 33 bits)');
-        }
-      }
-      result += (b & 0x7f) * 2 ** (7 * i);
-      if ((b & 0x80) === 0) return b & 0x40 ? result - 2 ** (7 * (i + 1)) : result;
-    }
-    return this.fail(start, 'unreachable');
-  }
-
-  /** A name: u32 length, then that many bytes of UTF-8. */
-  name(what: string): string {
-    const start = this.offset;
-    const length = this.u32();
-    if (length > this.remaining) {
-      this.fail(start, `${what} of ${length} bytes runs past the end of the section`);
-    }
-    const bytes = this.bytes.subarray(this.pos, this.pos + length);
-    this.pos += length;
-    try {
-      return UTF8.decode(bytes);
-    } catch {
-      return this.fail(start, `${what} is not valid UTF-8`);
-    }
-  }
-
-  /** An item count, which cannot exceed the bytes left (every item takes at least one byte). */
-  count(what: string): number {
-    const start = this.offset;
-    const n = this.u32();
-    if (n > this.remaining) {
-      this.fail(start, `declares ${n} ${what} but has only ${this.remaining} bytes left`);
-    }
-    return n;
-  }
-}
 
 export interface WasmScannerOptions {
   /** Where the module comes from (a path, `bundle.aurion:module.wasm`), for messages. */
@@ -304,7 +168,7 @@ export class WasmScanner {
   private readonly memories: WasmMemory[] = [];
   private readonly customSections: WasmCustomSection[] = [];
 
-  /** What the engine validates at the end (wasm-skeleton.ts). */
+  /** What the engine validates at the end (skeleton.ts). */
   private readonly skeleton = new WasmSkeleton((at, message) => this.fail(at, message));
 
   constructor(options: WasmScannerOptions = {}) {
@@ -316,7 +180,7 @@ export class WasmScanner {
     return this.peak;
   }
 
-  /** The bytes held for the engine's validation at the end: the module's code and metadata (wasm-skeleton.ts). */
+  /** The bytes held for the engine's validation at the end: the module's code and metadata (skeleton.ts). */
   get validatedBytes(): number {
     return this.skeleton.heldBytes;
   }
@@ -833,80 +697,4 @@ export function scanWasm(bytes: Uint8Array, options: WasmScannerOptions = {}): W
   const scanner = new WasmScanner(options);
   scanner.push(bytes);
   return scanner.finish();
-}
-
-/**
- * The build-time module checks (SPEC §7 `build`): an exported function `run`; imports only from
- * wasi_snapshot_preview1 and the manifest's host_imports; initial memory within limits.memory_mib.
- * Every failing rule is reported at once (WASM_INVALID).
- */
-export function checkWasm(info: WasmInfo, manifest: Manifest, source: string): void {
-  const issues: Issue[] = [];
-
-  const run = info.exports.find((e) => e.name === 'run');
-  if (run === undefined) {
-    issues.push({
-      at: 'exports',
-      message:
-        'no function is exported as "run"; the orchestrator calls run() (export it, e.g. #[no_mangle] pub extern "C" fn run())',
-    });
-  } else if (run.kind !== 'func') {
-    issues.push({ at: 'export "run"', message: `is a ${run.kind}, not a function` });
-  }
-
-  const allowed = new Set<string>([WASI_MODULE, ...(manifest.host_imports ?? [])]);
-  const undeclared = new Map<string, string[]>();
-  for (const imp of info.imports) {
-    if (allowed.has(imp.module)) continue;
-    const names = undeclared.get(imp.module) ?? [];
-    names.push(imp.name);
-    undeclared.set(imp.module, names);
-  }
-  for (const [module, names] of undeclared) {
-    const shown = names
-      .slice(0, 3)
-      .map((n) => `"${module}"."${n}"`)
-      .join(', ');
-    const more = names.length > 3 ? ` and ${names.length - 3} more` : '';
-    issues.push({
-      at: `import module "${module}"`,
-      message:
-        `the module imports ${shown}${more} from "${module}", which is neither ${WASI_MODULE} nor declared; ` +
-        `declare it in host_imports in manifest.json if the orchestrator provides it`,
-    });
-  }
-
-  const memoryMib = manifest.limits?.memory_mib ?? DEFAULT_MEMORY_MIB;
-  const pages = info.memories.reduce((sum, m) => sum + m.initialPages, 0);
-  const limitPages = (memoryMib * 1024 * 1024) / WASM_PAGE_SIZE;
-  if (pages > limitPages) {
-    issues.push({
-      at: 'memory',
-      message:
-        `initial memory is ${pages} pages (${formatBytes(pages * WASM_PAGE_SIZE)}), more than ` +
-        `limits.memory_mib allows (${memoryMib} MiB = ${limitPages} pages); lower the module's initial memory ` +
-        `(e.g. -C link-arg=--initial-memory=BYTES)` +
-        (pages <= (DEFAULT_MEMORY_MIB * 1024 * 1024) / WASM_PAGE_SIZE
-          ? ` or raise limits.memory_mib (at most ${DEFAULT_MEMORY_MIB})`
-          : ''),
-    });
-  }
-
-  if (issues.length === 0) return;
-  const first = issues[0]!;
-  const headline =
-    issues.length === 1
-      ? `WebAssembly module ${source} fails the build checks: ${first.at}: ${first.message}`
-      : `WebAssembly module ${source} fails ${issues.length} build checks`;
-  throw new AurionError('WASM_INVALID', headline, {
-    issues: issues.length === 1 ? [] : issues,
-    hint: 'fix the module or manifest.json; `aurion-plugin build` checks exports, imports and memory (SPEC §7)',
-  });
-}
-
-function formatBytes(n: number): string {
-  if (n >= 1024 * 1024 * 1024 * 1024) return `${(n / 1024 ** 4).toFixed(1)} TiB`;
-  if (n >= 1024 * 1024 * 1024) return `${(n / 1024 ** 3).toFixed(1)} GiB`;
-  if (n >= 1024 * 1024) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  return `${n / 1024} KiB`;
 }
