@@ -69,7 +69,9 @@ if [ -n "$toolchain" ]; then
     cp "$built" "$module"
   fi
 else
-  echo "module: no Rust toolchain with a WASI target here; using the module committed in examples/dns-enum-rust/ (built from this template and SDK with Debian's Rust 1.63, target wasm32-wasi)" >&2
+  if [ "${AURION_WALKTHROUGH_PREBUILT:-}" = 1 ]; then why="AURION_WALKTHROUGH_PREBUILT=1"
+  else why="no Rust toolchain with a WASI target here"; fi
+  echo "module: $why; using the module committed in examples/dns-enum-rust/ (built from this template and SDK with Debian's Rust 1.63, target wasm32-wasi)" >&2
   mkdir -p "$(dirname "$module")"
   cp "$root/examples/dns-enum-rust/dns_enum.wasm" "$module"
 fi

@@ -33,7 +33,7 @@ export { readBundle } from './io/bundle-file.js';
 export { loadSigningKeys, type SigningKeySources, type SigningKeys } from './io/signing-keys.js';
 export { loadTrust, loadTrustPolicyFile, type TrustSources } from './io/trust.js';
 export { type BuildOptions, type BuildResult, buildBundle } from './ops/build.js';
-export { type InitOptions, type InitResult, initProject } from './ops/init.js';
+export { type InitOptions, type InitResult, initProject, type RustTarget } from './ops/init.js';
 export { inspectBundle } from './ops/inspect.js';
 export {
   type ProgressPhase,

@@ -6,8 +6,8 @@
 import type { Manifest } from './types.js';
 
 /** The Rust targets a template can be built for: `wasm32-wasi` is the name before Rust 1.78. */
-export const RUST_TARGETS = ['wasm32-wasip1', 'wasm32-wasi'] as const;
-export type RustTarget = (typeof RUST_TARGETS)[number];
+export type RustTarget = 'wasm32-wasip1' | 'wasm32-wasi';
+export const RUST_TARGETS: readonly RustTarget[] = ['wasm32-wasip1', 'wasm32-wasi'];
 export const DEFAULT_RUST_TARGET: RustTarget = 'wasm32-wasip1';
 
 /** Where the SDK is vendored in a project, and its files (relative to sdk/rust in this package). */

@@ -22,6 +22,8 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { exists } from '../io/files.js';
 import { readSdkSources } from '../io/sdk-sources.js';
 
+export type { RustTarget } from '../core/rust-template.js';
+
 /** Project templates besides the bare manifest. */
 export const TEMPLATES = ['rust'] as const;
 export type Template = (typeof TEMPLATES)[number];
@@ -35,9 +37,10 @@ export interface InitOptions {
   readonly description?: string | undefined;
   /** Replace an existing manifest.json (and, with a template, its other files). */
   readonly force: boolean;
-  /** A project template: `rust` writes a Rust plugin project (SPEC §10). */
+  /** A project template: `rust` writes a Rust plugin project (SPEC §10); USAGE for any other. */
   readonly template?: string | undefined;
-  /** The Rust target of the template (default wasm32-wasip1; wasm32-wasi before Rust 1.78). */
+  /** The Rust target of the template: wasm32-wasip1 (default) or wasm32-wasi (before Rust 1.78); USAGE for
+   * any other, or without a template. */
   readonly rustTarget?: string | undefined;
 }
 
