@@ -25,6 +25,14 @@ export const EXIT_CODE_OF = {
   VERSION_EXISTS: 4,
   NOT_FOUND: 4,
   REGISTRY_ERROR: 4,
+  /** A job request or a job's target that is not valid (SPEC §8-§9). */
+  REQUEST_INVALID: 3,
+  /** A Medium or High risk job without an authorization (SPEC §9). */
+  AUTHORIZATION_REQUIRED: 1,
+  /** An authorization that does not cover the job, or lacks trusted signatures (SPEC §9). */
+  AUTHORIZATION_DENIED: 1,
+  /** An authorization envelope or statement that does not parse, fails its schema or holds an invalid entry. */
+  AUTHORIZATION_MALFORMED: 3,
   INTERNAL: 4,
 } as const;
 

@@ -4,6 +4,19 @@
  * `/policy`, `/json`, `/registry` (docs/architecture.md, "Public API").
  */
 
+export {
+  type AuthorizationEnvelope,
+  type AuthorizationGrant,
+  type AuthorizationInput,
+  type AuthorizationJob,
+  type AuthorizationStatement,
+  type Authorizer,
+  type AuthorizerTrust,
+  addAuthorizationSignature,
+  type CheckOptions,
+  checkAuthorization,
+  createAuthorization,
+} from './core/authz/index.js';
 export type { BundleContents, ReadBundleOptions } from './core/bundle/index.js';
 export { type CacheKey, type CacheKeyInput, computeCacheKey } from './core/cachekey.js';
 export type { InspectOptions, InspectReport } from './core/inspect.js';
@@ -29,6 +42,7 @@ export {
   type VerifyResult,
 } from './core/verify.js';
 export { AurionError, type ErrorCode, EXIT_CODE_OF, type Issue, isAurionError } from './errors.js';
+export { type AuthorizerSources, loadAuthorizerTrust } from './io/authorizers.js';
 export { readBundle } from './io/bundle-file.js';
 export { loadSigningKeys, type SigningKeySources, type SigningKeys } from './io/signing-keys.js';
 export { loadTrust, loadTrustPolicyFile, type TrustSources } from './io/trust.js';

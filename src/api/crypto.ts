@@ -17,14 +17,18 @@ export {
 export type {
   GeneratePgpOptions,
   PgpKeyPair,
+  PgpKeyring,
   PgpPrivateKey,
   PgpPublicKey,
+  PgpRevocation,
   PgpVerification,
 } from '../core/pgp.js';
 export {
   generatePgpKeyPair,
+  loadPgpKeyring,
   loadPgpPrivateKey,
   loadPgpPublicKeys,
+  mergePgpKeys,
   signDetached,
   verifyDetached,
 } from '../pgp-lazy.js';

@@ -12,6 +12,6 @@ export {
   type TrustPolicy,
   type TrustRules,
   trustedKeyFromPem,
-  trustedPgpKeysFromArmored,
+  trustFromPgpKeyring,
 } from '../core/policy.js';
 export { loadTrust, loadTrustPolicyFile, type TrustSources } from '../io/trust.js';

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as authz } from '../commands/authz.js';
 import { register as build } from '../commands/build.js';
 import { register as cacheKey } from '../commands/cache-key.js';
 import { register as init } from '../commands/init.js';
@@ -21,4 +22,5 @@ export const COMMANDS: ReadonlyArray<(program: Command, cli: Cli) => void> = [
   publish,
   pull,
   cacheKey,
+  authz,
 ];

@@ -2,6 +2,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { InspectReport, MemoryFacts, SignatureFacts } from '../core/inspect.js';
 import type { VerifyResult } from '../core/verify.js';
+import { terminalSafeDeep } from './output.js';
 
 type Row = readonly [label: string, value: string];
 
@@ -62,7 +63,9 @@ function verdictRows(style: ChalkInstance, v: VerifyResult): Row[] {
   return rows;
 }
 
-export function inspectText(style: ChalkInstance, r: InspectReport): string {
+/** The report as text; every string from the bundle (names, descriptions, wasm names, messages) is escaped. */
+export function inspectText(style: ChalkInstance, report: InspectReport): string {
+  const r = terminalSafeDeep(report);
   const risk =
     r.effective_risk_class === r.risk_class
       ? r.risk_class

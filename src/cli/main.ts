@@ -41,7 +41,9 @@ export function buildProgram(cli: Cli): Command {
   // anywhere: every command accepts them too (main() reads them from argv).
   program.enablePositionalOptions();
   for (const register of COMMANDS) register(program, cli);
-  for (const command of program.commands) {
+  // Subcommands too (`authz verify --json`).
+  const all = (commands: readonly Command[]): Command[] => commands.flatMap((c) => [c, ...all(c.commands)]);
+  for (const command of all(program.commands)) {
     const has = (flag: string) => command.options.some((o) => o.long === flag);
     if (!has('--json')) command.option('--json', 'print exactly one JSON document on stdout');
     if (!has('--no-color'))

@@ -1,9 +1,48 @@
 /**
  * Everything the CLI prints goes through here: results on stdout, diagnostics on stderr, colour only for a
  * TTY without NO_COLOR/--no-color, and in --json mode exactly one JSON document on stdout (SPEC §2).
+ *
+ * Human output never carries control characters taken from data (SPEC §2): every string that comes from a
+ * bundle, a key, a registry or a file is passed through terminalSafe before it is formatted — result data by
+ * `result` (the text function gets the escaped copy), errors and warnings here, and the inspect and verify
+ * reports by their formatters (terminalSafeDeep on the whole report). `--json` output is not escaped this way:
+ * JSON.stringify escapes control characters itself.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import { type AurionError, formatIssues } from '../errors.js';
+
+/**
+ * Characters a terminal acts on instead of showing: C0 controls (also newline and tab: inside a field they could
+ * forge a line), DEL, C1 controls (U+0080-U+009F; U+009B is a one-byte CSI on some terminals), the bidirectional
+ * embeddings, overrides, isolates and marks that reorder what is shown (U+202A-U+202E, U+2066-U+2069, U+200E,
+ * U+200F, U+061C), and the Unicode line and paragraph separators.
+ */
+const TERMINAL_UNSAFE =
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** `text` with every terminal-unsafe character shown as an escape: ESC as `\x1b`, U+202E as `\u202e`. */
+export function terminalSafe(text: string): string {
+  return text.replace(TERMINAL_UNSAFE, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** A copy of `value` with terminalSafe applied to every string in it (arrays and plain objects, any depth). */
+export function terminalSafeDeep<T>(value: T): T {
+  if (typeof value === 'string') return terminalSafe(value) as T;
+  if (Array.isArray(value)) return value.map((v) => terminalSafeDeep(v)) as T;
+  if (value !== null && typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return value;
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, terminalSafeDeep(v)]),
+    ) as T;
+  }
+  return value;
+}
 
 export interface OutputOptions {
   readonly json: boolean;
@@ -35,11 +74,12 @@ export class Output {
 
   /**
    * Prints a command's successful result: `{"ok": true, ...data}` in --json mode, else the human text.
-   * `text` is a function so that nothing is formatted in --json mode.
+   * `text` is a function so that nothing is formatted in --json mode; it gets `data` with every string made
+   * terminal-safe, and must take what it prints from there.
    */
-  result(data: Record<string, unknown>, text: () => string): void {
+  result<T extends Record<string, unknown>>(data: T, text: (safe: T) => string): void {
     if (this.json) this.printJson({ ok: true, ...data });
-    else this.line(text());
+    else this.line(text(terminalSafeDeep(data)));
   }
 
   /** Prints one JSON document on stdout; a second one is a bug. */
@@ -49,26 +89,27 @@ export class Output {
     this.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   }
 
-  /** A line of result text on stdout (never in --json mode). */
+  /** A line of result text on stdout (never in --json mode); data in it must already be terminalSafe. */
   line(text: string): void {
     if (!this.json) this.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
-  /** A diagnostic on stderr (also in --json mode: stdout stays a single document). */
+  /** A diagnostic on stderr (also in --json mode: stdout stays a single document); one line, escaped. */
   warn(text: string): void {
-    this.stderr.write(`${this.style.yellow('warning:')} ${text}\n`);
+    this.stderr.write(`${this.style.yellow('warning:')} ${terminalSafe(text)}\n`);
   }
 
   info(text: string): void {
-    this.stderr.write(`${text}\n`);
+    this.stderr.write(`${terminalSafe(text)}\n`);
   }
 
   /** Reports a failed command: JSON error document on stdout in --json mode, readable lines on stderr always. */
   error(err: AurionError, debug: boolean): void {
     if (this.json && !this.printed) this.printJson({ ok: false, error: err.toJSON() });
-    const lines = [`${this.style.red('error:')} ${err.message}`];
-    if (err.issues.length > 0) lines.push(formatIssues(err.issues));
-    if (err.hint !== undefined) lines.push(`${this.style.cyan('hint:')} ${err.hint}`);
+    // Messages quote data (manifest values, file names, registry replies): escaped, like all human output.
+    const lines = [`${this.style.red('error:')} ${terminalSafe(err.message)}`];
+    if (err.issues.length > 0) lines.push(formatIssues(terminalSafeDeep(err.issues)));
+    if (err.hint !== undefined) lines.push(`${this.style.cyan('hint:')} ${terminalSafe(err.hint)}`);
     if (debug && err.stack !== undefined) lines.push(err.stack);
     this.stderr.write(`${lines.join('\n')}\n`);
   }

@@ -1,5 +1,5 @@
 import type { Signer, VerifyResult } from '../core/verify.js';
-import type { Output } from './output.js';
+import { type Output, terminalSafeDeep } from './output.js';
 
 /** A signer in one phrase: its algorithm, key id or fingerprint, and policy name. */
 export function signerText(signer: Signer): string {
@@ -8,9 +8,13 @@ export function signerText(signer: Signer): string {
   return signer.name === undefined ? id : `${id} (${signer.name})`;
 }
 
-/** One line per bundle, then its problems indented; a bundle with two signatures lists each verdict. */
-export function verifyText(out: Output, r: VerifyResult): string {
+/**
+ * One line per bundle, then its problems indented; a bundle with two signatures lists each verdict. Every
+ * string of the result (paths, names, messages quoting the bundle) is escaped for the terminal.
+ */
+export function verifyText(out: Output, result: VerifyResult): string {
   const { style } = out;
+  const r = terminalSafeDeep(result);
   const what = r.plugin === null ? '' : `${r.plugin.name}@${r.plugin.version} `;
   if (r.ok) {
     const risk = r.plugin!.effective_risk_class;

@@ -53,8 +53,8 @@ export function register(program: Command, cli: Cli): void {
         });
         progress?.end();
         progress = undefined;
-        cli.out.result({ bundle: result.bundle, sha256: result.sha256 }, () =>
-          [`${cli.out.style.green('built')} ${result.bundle}`, `sha256 ${result.sha256}`].join('\n'),
+        cli.out.result({ bundle: result.bundle, sha256: result.sha256 }, (d) =>
+          [`${cli.out.style.green('built')} ${d.bundle}`, `sha256 ${d.sha256}`].join('\n'),
         );
       } finally {
         progress?.end();

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
 import { decodeUtf8 } from '../core/json.js';
 import { AurionError } from '../errors.js';
-import { readSmallFile } from '../io/files.js';
+import { INPUT_LIMITS, readSmallFile } from '../io/files.js';
 
 interface CacheKeyOptions {
   readonly name: string;
@@ -26,7 +26,7 @@ async function configText(opts: CacheKeyOptions): Promise<{ text: string; source
     });
   }
   const source = `config file ${opts.configFile}`;
-  const bytes = await readSmallFile(opts.configFile, 'config file');
+  const bytes = await readSmallFile(opts.configFile, 'config file', INPUT_LIMITS.jobConfig);
   try {
     return { text: decodeUtf8(bytes), source };
   } catch {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Cli } from '../cli/context.js';
+import { terminalSafe } from '../cli/output.js';
 
 interface InitOptions {
   readonly name?: string;
@@ -55,12 +56,7 @@ export function register(program: Command, cli: Cli): void {
             `your image pinned by digest, NAME@sha256:<digest> ('skopeo inspect --format "{{.Digest}}" docker://IMAGE' prints it)`,
         );
       }
-      const next =
-        manifest.runtime === 'container'
-          ? `next: set container.image to your image pinned by digest, list the variables it needs in container.env, then run 'aurion-plugin build ${dir}'`
-          : result.rustTarget !== undefined
-            ? `next: (cd ${dir} && cargo build --release --target ${result.rustTarget}), then 'aurion-plugin build ${dir}' (see ${dir}/README.md)`
-            : `next: put your module at ${manifest.module?.path} and run 'aurion-plugin build ${dir}'`;
+      const safeDir = terminalSafe(dir);
       cli.out.result(
         {
           dir: result.dir,
@@ -69,11 +65,15 @@ export function register(program: Command, cli: Cli): void {
           placeholders: result.placeholders,
           ...(result.rustTarget === undefined ? {} : { rust_target: result.rustTarget }),
         },
-        () =>
+        (d) =>
           [
-            ...result.files.map((f) => `${cli.out.style.green('wrote')} ${f}`),
-            `risk class: ${manifest.risk_class} (the highest class of ${manifest.capabilities.join(', ')})`,
-            next,
+            ...d.files.map((f) => `${cli.out.style.green('wrote')} ${f}`),
+            `risk class: ${d.manifest.risk_class} (the highest class of ${d.manifest.capabilities.join(', ')})`,
+            d.manifest.runtime === 'container'
+              ? `next: set container.image to your image pinned by digest, list the variables it needs in container.env, then run 'aurion-plugin build ${safeDir}'`
+              : d.rust_target !== undefined
+                ? `next: (cd ${safeDir} && cargo build --release --target ${d.rust_target}), then 'aurion-plugin build ${safeDir}' (see ${safeDir}/README.md)`
+                : `next: put your module at ${d.manifest.module?.path} and run 'aurion-plugin build ${safeDir}'`,
           ].join('\n'),
       );
     });

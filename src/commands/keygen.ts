@@ -86,12 +86,12 @@ export function register(program: Command, cli: Cli): void {
           { path: files.public_key, data: pair.publicArmored, mode: 0o644 },
           { path: files.revocation_certificate, data: pair.revocationCertificate, mode: 0o600 },
         ]);
-        cli.out.result({ fingerprint: pair.fingerprint, ...files }, () =>
+        cli.out.result({ fingerprint: pair.fingerprint, ...files }, (d) =>
           [
-            `${cli.out.style.green('wrote')} ${files.private_key} (private key, mode 0600: keep it secret)`,
-            `${cli.out.style.green('wrote')} ${files.public_key} (public key: give it to verifiers)`,
-            `${cli.out.style.green('wrote')} ${files.revocation_certificate} (revocation certificate: keep it offline)`,
-            `fingerprint: ${pair.fingerprint}`,
+            `${cli.out.style.green('wrote')} ${d.private_key} (private key, mode 0600: keep it secret)`,
+            `${cli.out.style.green('wrote')} ${d.public_key} (public key: give it to verifiers)`,
+            `${cli.out.style.green('wrote')} ${d.revocation_certificate} (revocation certificate: keep it offline)`,
+            `fingerprint: ${d.fingerprint}`,
           ].join('\n'),
         );
         return;
@@ -104,11 +104,11 @@ export function register(program: Command, cli: Cli): void {
         { path: files.private_key, data: pair.privatePem, mode: 0o600 },
         { path: files.public_key, data: pair.publicPem, mode: 0o644 },
       ]);
-      cli.out.result({ key_id: pair.keyId, ...files }, () =>
+      cli.out.result({ key_id: pair.keyId, ...files }, (d) =>
         [
-          `${cli.out.style.green('wrote')} ${files.private_key} (private key, mode 0600: keep it secret)`,
-          `${cli.out.style.green('wrote')} ${files.public_key} (public key: give it to verifiers)`,
-          `key id: ${pair.keyId}`,
+          `${cli.out.style.green('wrote')} ${d.private_key} (private key, mode 0600: keep it secret)`,
+          `${cli.out.style.green('wrote')} ${d.public_key} (public key: give it to verifiers)`,
+          `key id: ${d.key_id}`,
         ].join('\n'),
       );
     });

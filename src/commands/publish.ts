@@ -51,12 +51,12 @@ export function register(program: Command, cli: Cli): void {
           changed: r.changed,
           ...oci,
         },
-        () => {
-          const what = `${r.name}@${r.version}`;
-          const where = r.reference ?? r.registry;
-          return r.changed
-            ? `${cli.out.style.green('published')} ${what} to ${where}\nsha256 ${r.sha256}${r.digest === undefined ? '' : `\ndigest ${r.digest}`}`
-            : `${what} is already published in ${where} with the same content (sha256 ${r.sha256}); nothing changed`;
+        (d) => {
+          const what = `${d.name}@${d.version}`;
+          const where = d.reference ?? d.registry;
+          return d.changed
+            ? `${cli.out.style.green('published')} ${what} to ${where}\nsha256 ${d.sha256}${d.digest === undefined ? '' : `\ndigest ${d.digest}`}`
+            : `${what} is already published in ${where} with the same content (sha256 ${d.sha256}); nothing changed`;
         },
       );
     });

@@ -56,13 +56,13 @@ export function register(program: Command, cli: Cli): void {
           ...(r.reference === undefined ? {} : { reference: r.reference, digest: r.digest }),
           ...(v === undefined ? {} : { verified: true, signer: v.signer }),
         },
-        () =>
+        (d) =>
           [
-            `${cli.out.style.green('pulled')} ${r.name}@${r.version} -> ${r.bundle}`,
-            `sha256 ${r.sha256}`,
-            v === undefined
+            `${cli.out.style.green('pulled')} ${d.name}@${d.version} -> ${d.bundle}`,
+            `sha256 ${d.sha256}`,
+            d.signer === undefined
               ? 'not verified (no trust flags given); run aurion-plugin verify before use'
-              : `verified: signed by ${signerText(v.signer!)}`,
+              : `verified: signed by ${signerText(d.signer!)}`,
           ].join('\n'),
       );
     });

@@ -68,12 +68,12 @@ export function register(program: Command, cli: Cli): void {
           ...(result.keyId === undefined ? {} : { key_id: result.keyId }),
           ...(result.fingerprint === undefined ? {} : { fingerprint: result.fingerprint }),
         },
-        () =>
+        (d) =>
           [
-            `${cli.out.style.green('signed')} ${result.bundle}`,
-            ...(result.keyId === undefined ? [] : [`  Ed25519 key id: ${result.keyId}`]),
-            ...(result.fingerprint === undefined ? [] : [`  OpenPGP fingerprint: ${result.fingerprint}`]),
-            `  sha256: ${result.sha256}`,
+            `${cli.out.style.green('signed')} ${d.bundle}`,
+            ...(d.key_id === undefined ? [] : [`  Ed25519 key id: ${d.key_id}`]),
+            ...(d.fingerprint === undefined ? [] : [`  OpenPGP fingerprint: ${d.fingerprint}`]),
+            `  sha256: ${d.sha256}`,
           ].join('\n'),
       );
     });

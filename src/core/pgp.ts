@@ -210,23 +210,63 @@ function parseUserId(userId: string): openpgp.UserID {
 // Loading keys
 
 /**
+ * A bare key revocation certificate: a key revocation signature (type 0x20) without the key it revokes, as
+ * `keygen --type pgp` writes to `PREFIX.pgp.rev` and GnuPG keeps in `openpgp-revocs.d/`. It counts only once it
+ * has been checked against the key it names (see mergePgpKeys).
+ */
+export interface PgpRevocation {
+  /** The key it names, lowercase hex: the issuer fingerprint when the signature has one, else the long key ID. */
+  readonly issuer: string;
+  /** Where it was read, for messages. */
+  readonly source: string;
+  readonly signature: openpgp.SignaturePacket;
+}
+
+/** What a keyring file holds: public keys and bare revocation certificates, in any order and mix. */
+export interface PgpKeyring {
+  /** The keys, copies of one key merged and the file's own revocation certificates applied. */
+  readonly keys: readonly PgpPublicKey[];
+  /** Every bare revocation certificate in the file, so that it also applies to copies of its key read elsewhere. */
+  readonly revocations: readonly PgpRevocation[];
+}
+
+/**
  * Reads one or several OpenPGP public keys: armored blocks (a keyring export, or several exports one after
- * the other) or binary (`gpg --export`). Copies of one key are merged (so a revocation in any copy counts).
- * KEY_INVALID for anything that holds no public key, holds private key material, or does not parse.
+ * the other) or binary (`gpg --export`). Copies of one key are merged (so a revocation in any copy counts) and
+ * revocation certificates in the same input are applied. KEY_INVALID for anything that holds no public key,
+ * holds private key material, or does not parse.
  */
 export async function loadPgpPublicKeys(input: string | Uint8Array, source: string): Promise<PgpPublicKey[]> {
+  const { keys } = await loadPgpKeyring(input, source);
+  if (keys.length === 0) {
+    throw new AurionError('KEY_INVALID', `invalid OpenPGP public key ${source}: it holds no key`, {
+      hint: 'export the key with `gpg --export --armor FINGERPRINT`',
+    });
+  }
+  return [...keys];
+}
+
+/**
+ * Reads a keyring (`--pgp-keyring`, a policy's `pgp_keys` file): public keys as loadPgpPublicKeys reads them,
+ * and bare revocation certificates (`PREFIX.pgp.rev`, `gpg --gen-revoke`), which may stand alone: a file that
+ * holds only a revocation certificate is a valid keyring without keys. KEY_INVALID for private key material, data
+ * that does not parse, a signature outside a key that is not a key revocation, a file with neither keys nor
+ * revocation certificates, and a revocation certificate for a key in the file that does not verify with it.
+ */
+export async function loadPgpKeyring(input: string | Uint8Array, source: string): Promise<PgpKeyring> {
   const invalid = (why: string, hint?: string, cause?: unknown) =>
     new AurionError('KEY_INVALID', `invalid OpenPGP public key ${source}: ${why}`, {
       hint: hint ?? 'export the key with `gpg --export --armor FINGERPRINT`',
       cause,
     });
-  const keys: openpgp.Key[] = [];
+  const privateMaterial = () =>
+    invalid(
+      'it holds private key material where a public key is expected',
+      'give the public key (.pgp.pub, or `gpg --export --armor FINGERPRINT`); keep the private key secret',
+    );
+  const chunks: Array<{ data: Uint8Array | string; armored: boolean }> = [];
   if (typeof input !== 'string' && isBinaryPacketData(input)) {
-    try {
-      keys.push(...(await openpgp.readKeys({ binaryKeys: input, config: CONFIG })));
-    } catch (e) {
-      throw invalid(`not a readable OpenPGP key: ${errorText(e)}`, undefined, e);
-    }
+    chunks.push({ data: input, armored: false });
   } else {
     const text = decodeText(input);
     if (text === undefined) throw invalid('neither OpenPGP binary data nor UTF-8 text');
@@ -235,29 +275,161 @@ export async function loadPgpPublicKeys(input: string | Uint8Array, source: stri
       throw invalid('no armored OpenPGP public key (-----BEGIN PGP PUBLIC KEY BLOCK-----) found');
     }
     for (const block of blocks) {
-      if (block.type === 'PRIVATE KEY BLOCK') {
-        throw invalid(
-          'it holds private key material where a public key is expected',
-          'give the public key (.pgp.pub, or `gpg --export --armor FINGERPRINT`); keep the private key secret',
-        );
-      }
+      if (block.type === 'PRIVATE KEY BLOCK') throw privateMaterial();
       if (block.type !== 'PUBLIC KEY BLOCK') throw invalid(`it holds a PGP ${block.type}, not a public key`);
-      try {
-        keys.push(...(await openpgp.readKeys({ armoredKeys: block.text, config: CONFIG })));
-      } catch (e) {
-        throw invalid(`the armored key does not parse: ${errorText(e)}`, undefined, e);
-      }
+      chunks.push({ data: block.text, armored: true });
     }
   }
-  if (keys.some((k) => k.isPrivate())) {
-    throw invalid(
-      'it holds private key material where a public key is expected',
-      'give the public key (.pgp.pub, or `gpg --export --armor FINGERPRINT`); keep the private key secret',
-    );
+  const keys: openpgp.PublicKey[] = [];
+  const revocations: PgpRevocation[] = [];
+  for (const chunk of chunks) {
+    let packets: openpgp.PacketList<openpgp.AnyPacket>;
+    try {
+      const bytes =
+        typeof chunk.data === 'string' ? (await openpgp.unarmor(chunk.data, CONFIG)).data : chunk.data;
+      packets = await openpgp.PacketList.fromBinary(bytes, KEYRING_PACKETS, CONFIG);
+    } catch (e) {
+      const what = chunk.armored ? 'the armored key does not parse' : 'not a readable OpenPGP key';
+      throw invalid(`${what}: ${errorText(e)}`, undefined, e);
+    }
+    const tags = packets.map((p) => (p.constructor as unknown as { tag: number }).tag);
+    if (tags.some((t) => t === enums.packet.secretKey || t === enums.packet.secretSubkey)) {
+      throw privateMaterial();
+    }
+    // Packets before the first key belong to no key: only key revocation signatures may stand there.
+    const firstKey = tags.indexOf(enums.packet.publicKey);
+    const loose = firstKey === -1 ? packets.length : firstKey;
+    for (const packet of packets.slice(0, loose)) {
+      if (!(packet instanceof openpgp.SignaturePacket)) {
+        throw invalid('it holds packets outside any key (a key block must start with a public key packet)');
+      }
+      if (packet.signatureType !== enums.signature.keyRevocation) {
+        const type = `0x${(packet.signatureType ?? 0).toString(16).padStart(2, '0')}`;
+        throw invalid(
+          `it holds a signature of type ${type} outside any key; only key revocation certificates (0x20) may stand alone`,
+        );
+      }
+      revocations.push({ issuer: issuerOf(packet), source, signature: packet });
+    }
+    for (let i = loose; i < packets.length; ) {
+      let next = tags.indexOf(enums.packet.publicKey, i + 1);
+      if (next === -1) next = packets.length;
+      try {
+        keys.push(new openpgp.PublicKey(packets.slice(i, next) as openpgp.PacketList<openpgp.AnyPacket>));
+      } catch (e) {
+        throw invalid(`the key does not parse: ${errorText(e)}`, undefined, e);
+      }
+      i = next;
+    }
   }
-  if (keys.length === 0) throw invalid('it holds no key');
-  const merged = await mergeCopies(keys as openpgp.PublicKey[]);
-  return merged.map(describePublicKey);
+  if (keys.length === 0 && revocations.length === 0) throw invalid('it holds no key');
+  return { keys: await mergeAndRevoke(keys, revocations), revocations };
+}
+
+/**
+ * The key revocations `key` carries that verify with it, as certificates: so that a revoked copy that is read
+ * but not trusted (a policy entry's file may hold other keys) still revokes copies of the key trusted elsewhere.
+ */
+export async function revocationsOf(key: PgpPublicKey, source: string): Promise<PgpRevocation[]> {
+  const valid: PgpRevocation[] = [];
+  for (const signature of key.key.revocationSignatures) {
+    try {
+      await signature.verify(
+        key.key.keyPacket,
+        enums.signature.keyRevocation,
+        { key: key.key.keyPacket },
+        null as unknown as Date,
+        false,
+        CONFIG,
+      );
+      valid.push({ issuer: key.fingerprint, source, signature });
+    } catch {
+      // openpgp.js ignores a revocation that does not verify; so does this.
+    }
+  }
+  return valid;
+}
+
+/** The packets a keyring may hold (as openpgp.js's readKeys allows; its typings say Map, it reads a plain object by tag). */
+const KEYRING_PACKETS = Object.fromEntries(
+  [
+    openpgp.PublicKeyPacket,
+    openpgp.PublicSubkeyPacket,
+    openpgp.SecretKeyPacket,
+    openpgp.SecretSubkeyPacket,
+    openpgp.UserIDPacket,
+    openpgp.UserAttributePacket,
+    openpgp.SignaturePacket,
+  ].map((packet) => [packet.tag, packet]),
+) as unknown as Parameters<typeof openpgp.PacketList.fromBinary>[1];
+
+/** The key a revocation names: its issuer fingerprint, else its issuer key ID (lowercase hex). */
+function issuerOf(sig: openpgp.SignaturePacket): string {
+  return sig.issuerFingerprint ? hex(sig.issuerFingerprint) : sig.issuerKeyID.toHex().toLowerCase();
+}
+
+/**
+ * Merges copies of one key (same primary fingerprint) from any number of sources, in the order of first
+ * appearance, and applies every revocation certificate to the key it names, so that a revocation in any copy
+ * or certificate counts whatever the order. A certificate must verify with the key it names (made by the key
+ * itself): KEY_INVALID otherwise. A certificate for a key not in `keys` is ignored: without the key it cannot be
+ * checked, and a key that is not there is not trusted anyway.
+ */
+export function mergePgpKeys(
+  keys: readonly PgpPublicKey[],
+  revocations: readonly PgpRevocation[],
+): Promise<PgpPublicKey[]> {
+  return mergeAndRevoke(
+    keys.map((k) => k.key),
+    revocations,
+  );
+}
+
+async function mergeAndRevoke(
+  keys: readonly openpgp.PublicKey[],
+  revocations: readonly PgpRevocation[],
+): Promise<PgpPublicKey[]> {
+  const merged = await mergeCopies(keys);
+  const result: PgpPublicKey[] = [];
+  for (const key of merged) {
+    const fingerprint = key.getFingerprint().toLowerCase();
+    const keyId = key.getKeyID().toHex().toLowerCase();
+    const mine = revocations.filter((r) => r.issuer === fingerprint || r.issuer === keyId);
+    const known = new Set(key.revocationSignatures.map((s) => hex(s.write())));
+    const fresh: openpgp.SignaturePacket[] = [];
+    for (const revocation of mine) {
+      try {
+        // No date: whether the revocation is in force is judged at verification time (see checkWithKey).
+        await revocation.signature.verify(
+          key.keyPacket,
+          enums.signature.keyRevocation,
+          { key: key.keyPacket },
+          null as unknown as Date,
+          false,
+          CONFIG,
+        );
+      } catch (e) {
+        throw new AurionError(
+          'KEY_INVALID',
+          `invalid OpenPGP revocation certificate in ${revocation.source}: it names key ${fingerprint} but was not made by it (${errorText(e)})`,
+          { hint: "remove it, or get the key's revocation certificate again from its owner", cause: e },
+        );
+      }
+      const bytes = hex(revocation.signature.write());
+      if (!known.has(bytes)) {
+        known.add(bytes);
+        fresh.push(revocation.signature);
+      }
+    }
+    if (fresh.length === 0) {
+      result.push(describePublicKey(key));
+      continue;
+    }
+    const packets = new openpgp.PacketList<openpgp.AnyPacket>();
+    packets.push(...key.toPacketList(), ...fresh);
+    result.push(describePublicKey(new openpgp.PublicKey(packets)));
+  }
+  return result;
 }
 
 /**
@@ -343,13 +515,20 @@ function describePublicKey(key: openpgp.PublicKey): PgpPublicKey {
   };
 }
 
-/** Merges copies of the same key (same primary fingerprint), keeping the order of first appearance. */
-async function mergeCopies(keys: readonly openpgp.PublicKey[], now?: Date): Promise<openpgp.PublicKey[]> {
+/**
+ * Merges copies of the same key (same primary fingerprint), keeping the order of first appearance. openpgp.js
+ * keeps every signature of either copy that verifies; no date is given, so nothing is dropped for being too new
+ * or expired: which signatures are in force is judged at verification time, with the verifier's `now`.
+ */
+async function mergeCopies(keys: readonly openpgp.PublicKey[]): Promise<openpgp.PublicKey[]> {
   const byFingerprint = new Map<string, openpgp.PublicKey>();
   for (const key of keys) {
     const fpr = key.getFingerprint().toLowerCase();
     const seen = byFingerprint.get(fpr);
-    byFingerprint.set(fpr, seen === undefined ? key : await seen.update(key, now ?? new Date(), CONFIG));
+    byFingerprint.set(
+      fpr,
+      seen === undefined ? key : await seen.update(key, null as unknown as Date, CONFIG),
+    );
   }
   return [...byFingerprint.values()];
 }
@@ -421,10 +600,7 @@ export async function verifyDetached(
 ): Promise<PgpVerification> {
   const packets = await readSignaturePackets(armoredSignature);
   if (!Array.isArray(packets)) return packets;
-  const keys = await mergeCopies(
-    trusted.map((t) => t.key),
-    now,
-  );
+  const keys = await mergeCopies(trusted.map((t) => t.key));
   const message = await openpgp.createMessage({ binary: data });
   const literal = message.packets.filterByTag(enums.packet.literalData)[0];
   if (literal === undefined) throw new AurionError('INTERNAL', 'openpgp.js made no literal data packet');

@@ -8,7 +8,7 @@
 import { AurionError, type ErrorCode, type Issue, issuesError } from '../errors.js';
 import { trustPolicy as trustPolicyValidator } from '../generated/validators.js';
 import { type Ed25519PublicKey, loadPublicKey } from './keys.js';
-import type { PgpPublicKey } from './pgp.js';
+import type { PgpPublicKey, PgpRevocation } from './pgp.js';
 import { readDocument } from './schema.js';
 import { type Manifest, type RiskClass, riskRank } from './types.js';
 
@@ -38,7 +38,13 @@ export interface TrustedPgpKey extends TrustRules {
 
 export interface TrustPolicy {
   readonly keys: readonly TrustedKey[];
+  /** Each key is the merge of every copy in the trust material, with every revocation certificate applied. */
   readonly pgpKeys: readonly TrustedPgpKey[];
+  /**
+   * The bare OpenPGP revocation certificates found in this trust material (absent: none). Already applied to
+   * `pgpKeys`; kept so that mergeTrust applies them to copies of their key from other parts too.
+   */
+  readonly pgpRevocations?: readonly PgpRevocation[] | undefined;
   /** Lowercase Ed25519 key ids, OpenPGP fingerprints and OpenPGP long key ids. */
   readonly revoked: ReadonlySet<string>;
   readonly riskClassOverrides: ReadonlyMap<string, RiskClass>;
@@ -220,36 +226,53 @@ export async function parseTrustPolicy(bytes: Uint8Array, context: PolicyContext
   }
 
   const pgpKeys: TrustedPgpKey[] = [];
+  const pgpRevocations: PgpRevocation[] = [];
   if ((doc.pgp_keys ?? []).length > 0) {
     // openpgp.js is heavy: loaded only when a policy names OpenPGP keys.
     const pgp = await import('./pgp.js');
+    const copies: PgpPublicKey[] = [];
     for (const [i, raw] of (doc.pgp_keys ?? []).entries()) {
       const at = `/pgp_keys/${i}`;
       const text = await keyText(raw, at, context);
-      const armored = typeof text === 'string' ? text : Buffer.from(text).toString('utf8');
-      let loaded: PgpPublicKey[];
+      const file = raw.public_key_file ?? `${source} ${at}/public_key`;
+      let ring: Awaited<ReturnType<typeof pgp.loadPgpKeyring>>;
       try {
-        loaded = await pgp.loadPgpPublicKeys(armored, raw.public_key_file ?? `${source} ${at}/public_key`);
+        ring = await pgp.loadPgpKeyring(text, file);
       } catch (e) {
         throw located(e, `${source} ${at}`);
       }
       const claimed = raw.fingerprint.toLowerCase();
-      const key = loaded.find((k) => k.fingerprint === claimed);
+      const key = ring.keys.find((k) => k.fingerprint === claimed);
       if (key === undefined) {
+        const holds = ring.keys.length === 0 ? 'no key' : ring.keys.map((k) => k.fingerprint).join(', ');
         throw policyInvalid(source, [
           {
             at: `${at}/fingerprint`,
-            message: `is ${claimed}, but ${raw.public_key_file ?? 'public_key'} holds ${loaded.map((k) => k.fingerprint).join(', ')}; check that the entry names the right key`,
+            message: `is ${claimed}, but ${raw.public_key_file ?? 'public_key'} holds ${holds}; check that the entry names the right key`,
           },
         ]);
       }
+      copies.push(...ring.keys);
+      pgpRevocations.push(...ring.revocations);
       pgpKeys.push({ fingerprint: claimed, key, ...rulesOf(raw, `${source} ${at}`) });
     }
+    // Every copy in the policy's files counts (an entry's file may also hold another entry's key), and so does
+    // every revocation certificate, whichever entry's file holds it.
+    const merged = new Map((await pgp.mergePgpKeys(copies, pgpRevocations)).map((k) => [k.fingerprint, k]));
+    // A key read but named by no entry is not trusted; its revocations still reach copies trusted elsewhere.
+    for (const key of merged.values()) {
+      if (!pgpKeys.some((entry) => entry.fingerprint === key.fingerprint)) {
+        pgpRevocations.push(...(await pgp.revocationsOf(key, source)));
+      }
+    }
+    for (const [i, entry] of pgpKeys.entries())
+      pgpKeys[i] = { ...entry, key: merged.get(entry.fingerprint)! };
   }
 
   return {
     keys,
     pgpKeys,
+    pgpRevocations,
     revoked: new Set((doc.revoked ?? []).map((r) => r.toLowerCase())),
     riskClassOverrides: new Map(Object.entries(doc.risk_class_overrides ?? {})),
   };
@@ -261,31 +284,48 @@ export function trustedKeyFromPem(pem: string | Uint8Array, source: string): Tru
   return { keyId: publicKey.keyId, publicKey, ...DEFAULT_RULES, source: `--trusted-key ${source}` };
 }
 
-/** `--pgp-keyring FILE`: every public key in the armored file, each with the default rules. */
-export async function trustedPgpKeysFromArmored(armored: string, source: string): Promise<TrustedPgpKey[]> {
+/**
+ * `--pgp-keyring FILE`: every public key in the keyring (armored or binary), each with the default rules, and
+ * its bare revocation certificates (a keyring may hold only those).
+ */
+export async function trustFromPgpKeyring(input: string | Uint8Array, source: string): Promise<TrustPolicy> {
   const pgp = await import('./pgp.js');
-  const keys = await pgp.loadPgpPublicKeys(armored, source);
-  return keys.map((key) => ({
-    fingerprint: key.fingerprint,
-    key,
-    ...DEFAULT_RULES,
-    source: `--pgp-keyring ${source}`,
-  }));
+  const ring = await pgp.loadPgpKeyring(input, source);
+  return {
+    keys: [],
+    pgpKeys: ring.keys.map((key) => ({
+      fingerprint: key.fingerprint,
+      key,
+      ...DEFAULT_RULES,
+      source: `--pgp-keyring ${source}`,
+    })),
+    pgpRevocations: ring.revocations,
+    revoked: new Set(),
+    riskClassOverrides: new Map(),
+  };
 }
 
 /**
- * Combines trust material: keys are unioned, revocations unioned. A key listed in several parts keeps its
- * first entry (callers pass the policy file first, so its restrictions win over a shorthand's defaults).
- * Conflicting risk-class overrides for one plugin are refused rather than guessed.
+ * Combines trust material: keys are unioned, revocations unioned. A key listed in several parts keeps the rules
+ * of its first entry (callers pass the policy file first, so its restrictions win over a shorthand's defaults),
+ * but an OpenPGP key's material is the merge of every copy, with every part's revocation certificates applied
+ * (SPEC §5): a revocation in any copy counts, whatever the order. Conflicting risk-class overrides for one
+ * plugin are refused rather than guessed. KEY_INVALID for a revocation certificate its key does not verify.
  */
-export function mergeTrust(parts: readonly TrustPolicy[]): TrustPolicy {
+export async function mergeTrust(parts: readonly TrustPolicy[]): Promise<TrustPolicy> {
   const keys = new Map<string, TrustedKey>();
   const pgpKeys = new Map<string, TrustedPgpKey>();
+  const pgpCopies: PgpPublicKey[] = [];
+  const pgpRevocations: PgpRevocation[] = [];
   const revoked = new Set<string>();
   const overrides = new Map<string, RiskClass>();
   for (const part of parts) {
     for (const k of part.keys) if (!keys.has(k.keyId)) keys.set(k.keyId, k);
-    for (const k of part.pgpKeys) if (!pgpKeys.has(k.fingerprint)) pgpKeys.set(k.fingerprint, k);
+    for (const k of part.pgpKeys) {
+      pgpCopies.push(k.key);
+      if (!pgpKeys.has(k.fingerprint)) pgpKeys.set(k.fingerprint, k);
+    }
+    pgpRevocations.push(...(part.pgpRevocations ?? []));
     for (const r of part.revoked) revoked.add(r);
     for (const [name, risk] of part.riskClassOverrides) {
       const earlier = overrides.get(name);
@@ -299,7 +339,21 @@ export function mergeTrust(parts: readonly TrustPolicy[]): TrustPolicy {
       overrides.set(name, risk);
     }
   }
-  return { keys: [...keys.values()], pgpKeys: [...pgpKeys.values()], revoked, riskClassOverrides: overrides };
+  let pgpEntries = [...pgpKeys.values()];
+  if (pgpEntries.length > 0) {
+    const pgp = await import('./pgp.js');
+    const merged = new Map(
+      (await pgp.mergePgpKeys(pgpCopies, pgpRevocations)).map((k) => [k.fingerprint, k]),
+    );
+    pgpEntries = pgpEntries.map((entry) => ({ ...entry, key: merged.get(entry.fingerprint)! }));
+  }
+  return {
+    keys: [...keys.values()],
+    pgpKeys: pgpEntries,
+    pgpRevocations,
+    revoked,
+    riskClassOverrides: overrides,
+  };
 }
 
 /**

@@ -3,12 +3,16 @@
  * of SPEC §7 (`build`).
  *
  * The scanner is fed chunks of any size (a tar entry of up to 512 MiB arrives in ~1 MiB pieces) and never holds
- * a whole module: it buffers only the sections it decodes (import, memory, export), the leading item count of
- * the sections whose counts it cross-checks, and the *names* of custom sections. Every other byte (code, data,
- * custom payloads...) is skipped by counting. Anything malformed is WASM_INVALID with the byte offset.
+ * a whole module: it decodes only the sections it reports on (import, memory, export), the leading item count
+ * of the sections whose counts it cross-checks, and the *names* of custom sections. At the end the JavaScript
+ * engine validates the module (`WebAssembly.validate`, function bodies included) from a skeleton of it that
+ * leaves out data payloads and custom sections (wasm-skeleton.ts): what is held for that is the module's code
+ * and metadata, never its data or custom payloads. Anything malformed or invalid is WASM_INVALID with the byte
+ * offset.
  */
 import { AurionError, type Issue } from '../errors.js';
 import type { Manifest } from './types.js';
+import { WasmSkeleton } from './wasm-skeleton.js';
 
 export type ExternKind = 'func' | 'table' | 'memory' | 'global' | 'tag';
 
@@ -281,6 +285,9 @@ export class WasmScanner {
   private readonly memories: WasmMemory[] = [];
   private readonly customSections: WasmCustomSection[] = [];
 
+  /** What the engine validates at the end (wasm-skeleton.ts). */
+  private readonly skeleton = new WasmSkeleton((at, message) => this.fail(at, message));
+
   constructor(options: WasmScannerOptions = {}) {
     this.source = options.source;
   }
@@ -288,6 +295,11 @@ export class WasmScanner {
   /** The most section bytes held at once so far: what the streaming guarantee is about. */
   get peakBuffered(): number {
     return this.peak;
+  }
+
+  /** The bytes held for the engine's validation at the end: the module's code and metadata (wasm-skeleton.ts). */
+  get validatedBytes(): number {
+    return this.skeleton.heldBytes;
   }
 
   /** Feeds the next chunk. The scanner copies what it keeps, so the caller may reuse `chunk`. */
@@ -305,6 +317,7 @@ export class WasmScanner {
           i += n;
           if (this.headerLength === 8) {
             this.checkHeader();
+            this.skeleton.header(this.header);
             this.phase = 'id';
           }
           break;
@@ -325,6 +338,7 @@ export class WasmScanner {
           if (this.buffered < this.want) {
             const n = Math.min(this.want - this.buffered, chunk.length - i);
             this.parts.push(new Uint8Array(chunk.subarray(i, i + n))); // a copy: Buffer#slice would be a view
+            this.skeleton.body(chunk.subarray(i, i + n));
             this.buffered += n;
             this.peak = Math.max(this.peak, this.buffered);
             this.bodyDone += n;
@@ -332,6 +346,7 @@ export class WasmScanner {
             i += n;
           } else {
             const n = Math.min(this.bodySize - this.bodyDone, chunk.length - i);
+            this.skeleton.body(chunk.subarray(i, i + n));
             this.bodyDone += n;
             this.offset += n;
             i += n;
@@ -384,6 +399,7 @@ export class WasmScanner {
         `the data count section says ${this.dataCountSection} data segments but the data section has ${this.dataCount ?? 0}`,
       );
     }
+    this.skeleton.validate();
     this.phase = 'finished';
     return {
       size: this.offset,
@@ -482,6 +498,7 @@ export class WasmScanner {
     this.buffered = 0;
     this.prefixHandled = false;
     this.phase = 'body';
+    this.skeleton.startSection(id, size, this.sectionStart, this.bodyStart);
     if (id === 0) {
       this.mode = 'custom';
       this.want = Math.min(size, 5);
@@ -507,6 +524,7 @@ export class WasmScanner {
   private bodyProgress(): void {
     if (!this.prefixHandled && this.buffered === this.want) this.handlePrefix();
     if (this.bodyDone === this.bodySize) {
+      this.skeleton.endSection();
       this.phase = 'id';
       this.parts = [];
     }

@@ -4,12 +4,7 @@
  */
 import type { Ed25519PrivateKey } from '../core/keys.js';
 import type { PgpPrivateKey } from '../core/pgp.js';
-import { readSmallFile } from './files.js';
-
-/** Largest key file read (an armored OpenPGP key with many user ids stays far below). */
-const MAX_KEY_FILE = 1024 * 1024;
-/** Largest passphrase file read. */
-const MAX_PASSPHRASE_FILE = 64 * 1024;
+import { INPUT_LIMITS, readSmallFile } from './files.js';
 
 export interface SigningKeySources {
   /** Ed25519 PKCS#8 PEM file; default: the PEM text in AURION_SIGNING_KEY. */
@@ -33,7 +28,7 @@ async function keySource(
   envName: string,
   env: NodeJS.ProcessEnv,
 ): Promise<{ bytes: Uint8Array; source: string } | undefined> {
-  if (file !== undefined) return { bytes: await readSmallFile(file, 'key', MAX_KEY_FILE), source: file };
+  if (file !== undefined) return { bytes: await readSmallFile(file, 'key', INPUT_LIMITS.key), source: file };
   const text = env[envName];
   return text === undefined || text === ''
     ? undefined
@@ -47,7 +42,7 @@ export async function resolvePassphrase(
 ): Promise<string | undefined> {
   if (file !== undefined) {
     const { passphraseFromFile } = await import('../core/keys.js');
-    return passphraseFromFile(await readSmallFile(file, 'passphrase file', MAX_PASSPHRASE_FILE), file);
+    return passphraseFromFile(await readSmallFile(file, 'passphrase file', INPUT_LIMITS.passphrase), file);
   }
   const fromEnv = env['AURION_KEY_PASSPHRASE'];
   return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;

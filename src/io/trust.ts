@@ -9,17 +9,15 @@ import {
   parseTrustPolicy,
   type TrustPolicy,
   trustedKeyFromPem,
-  trustedPgpKeysFromArmored,
+  trustFromPgpKeyring,
 } from '../core/policy.js';
-import { readSmallFile } from './files.js';
+import { INPUT_LIMITS, readSmallFile, readSmallFileIfExists } from './files.js';
 
 export interface TrustSources {
   readonly trustPolicy?: string | undefined;
   readonly trustedKeys?: readonly string[] | undefined;
   readonly pgpKeyrings?: readonly string[] | undefined;
 }
-
-const KEY_FILE_LIMIT = 1024 * 1024;
 
 /** True when any trust flag was given. */
 export function hasTrustSources(sources: TrustSources): boolean {
@@ -32,12 +30,26 @@ export function hasTrustSources(sources: TrustSources): boolean {
 
 /** Reads and parses a trust policy file; its `public_key_file` paths are relative to the policy's folder. */
 export async function loadTrustPolicyFile(path: string): Promise<TrustPolicy> {
-  const bytes = await readSmallFile(path, 'trust policy', KEY_FILE_LIMIT);
+  return parsePolicyFile(path, await readSmallFile(path, 'trust policy', INPUT_LIMITS.trustPolicy));
+}
+
+/**
+ * A trust policy that may be absent (a directory registry's trust-policy.json): undefined only when nothing at
+ * all is at `path`. Anything there that cannot be read — a dangling link, a directory, a FIFO, a device, a file
+ * without read permission, more than the size limit — is IO_ERROR, and one that does not parse POLICY_INVALID:
+ * never "no policy" (SPEC §7).
+ */
+export async function loadOptionalTrustPolicyFile(path: string): Promise<TrustPolicy | undefined> {
+  const bytes = await readSmallFileIfExists(path, 'trust policy', INPUT_LIMITS.trustPolicy);
+  return bytes === undefined ? undefined : parsePolicyFile(path, bytes);
+}
+
+function parsePolicyFile(path: string, bytes: Uint8Array): Promise<TrustPolicy> {
   const base = dirname(resolve(path));
   return parseTrustPolicy(bytes, {
     source: path,
     readKeyFile: (file) =>
-      readSmallFile(isAbsolute(file) ? file : resolve(base, file), 'public key', KEY_FILE_LIMIT),
+      readSmallFile(isAbsolute(file) ? file : resolve(base, file), 'public key', INPUT_LIMITS.key),
   });
 }
 
@@ -52,13 +64,15 @@ export async function loadTrust(sources: TrustSources): Promise<TrustPolicy | un
   if (sources.trustPolicy !== undefined) parts.push(await loadTrustPolicyFile(sources.trustPolicy));
   const keys = [];
   for (const file of sources.trustedKeys ?? []) {
-    keys.push(trustedKeyFromPem(await readSmallFile(file, 'trusted key', KEY_FILE_LIMIT), file));
+    keys.push(trustedKeyFromPem(await readSmallFile(file, 'trusted key', INPUT_LIMITS.key), file));
   }
-  const pgpKeys = [];
+  parts.push({ keys, pgpKeys: [], revoked: new Set(), riskClassOverrides: new Map() });
+  // Bytes, not text: a keyring may be binary (`gpg --export`). Copies of one key across keyrings (and the
+  // policy) are merged by mergeTrust, with every revocation certificate applied.
   for (const file of sources.pgpKeyrings ?? []) {
-    const armored = (await readSmallFile(file, 'OpenPGP keyring', KEY_FILE_LIMIT)).toString('utf8');
-    pgpKeys.push(...(await trustedPgpKeysFromArmored(armored, file)));
+    parts.push(
+      await trustFromPgpKeyring(await readSmallFile(file, 'OpenPGP keyring', INPUT_LIMITS.key), file),
+    );
   }
-  parts.push({ keys, pgpKeys, revoked: new Set(), riskClassOverrides: new Map() });
   return mergeTrust(parts);
 }

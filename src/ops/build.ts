@@ -4,7 +4,7 @@
  * the bundle — and the second read must give the same digest, or nothing is written.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -15,7 +15,7 @@ import type { Manifest } from '../core/types.js';
 import { checkWasm, WasmScanner } from '../core/wasm.js';
 import { AurionError, ioError } from '../errors.js';
 import { writeStreamAtomic } from '../io/atomic.js';
-import { readSmallFile } from '../io/files.js';
+import { INPUT_LIMITS, openRegularFile, readSmallFile } from '../io/files.js';
 
 export interface BuildOptions {
   /** The plugin project folder, holding manifest.json. */
@@ -103,9 +103,12 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   return { bundle: output, sha256: written!.sha256, size: written!.size, manifest: stored };
 }
 
+/** Opening flags of module reads: a FIFO swapped in for the module must not block the open. */
+const READ_NONBLOCK = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
 async function readManifestFile(path: string): Promise<Buffer> {
   try {
-    return await readSmallFile(path, 'manifest', 16 * DEFAULT_LIMITS.manifest);
+    return await readSmallFile(path, 'manifest', INPUT_LIMITS.manifest);
   } catch (e) {
     if (e instanceof AurionError && e.code === 'IO_ERROR' && /no such file/.test(e.message)) {
       throw new AurionError('IO_ERROR', e.message, {
@@ -126,7 +129,8 @@ async function hashAndCheckModule(
   let handle: Awaited<ReturnType<typeof open>>;
   let expected: number;
   try {
-    handle = await open(path, 'r');
+    // Non-blocking only so that a FIFO is refused below instead of waiting for a writer (SPEC §2).
+    handle = await open(path, READ_NONBLOCK);
   } catch (e) {
     throw moduleIoError(path, e);
   }
@@ -197,7 +201,9 @@ async function* secondRead(
   onProgress: BuildOptions['onProgress'],
 ): AsyncGenerator<Buffer> {
   let done = 0;
-  const stream = createReadStream(path, { highWaterMark: CHUNK });
+  // A regular file again (never a FIFO swapped in since the first read); the stream closes the descriptor.
+  const { fd } = await openRegularFile(path, 'module');
+  const stream = createReadStream(path, { fd, highWaterMark: CHUNK });
   try {
     for await (const chunk of stream) {
       const bytes = chunk as Buffer;

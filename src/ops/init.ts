@@ -4,7 +4,7 @@
  * The starter manifest goes through the one manifest validator before anything is written, so a bad --name,
  * --capability or --runtime is MANIFEST_INVALID and leaves the folder untouched.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { validateManifest } from '../core/manifest.js';
 import {
@@ -19,7 +19,7 @@ import {
 import { CAPABILITY_RISK, type Capability, type Manifest, type RiskClass, riskRank } from '../core/types.js';
 import { AurionError, ioError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { exists } from '../io/files.js';
+import { exists, INPUT_LIMITS, readSmallFileIfExists } from '../io/files.js';
 import { readSdkSources } from '../io/sdk-sources.js';
 
 export type { RustTarget } from '../core/rust-template.js';
@@ -245,15 +245,17 @@ export async function initProject(options: InitOptions): Promise<InitResult> {
  * patterns it lacks appended (never overwritten: it is the author's file). undefined: nothing to change.
  */
 async function mergedGitignore(path: string, patterns: readonly string[]): Promise<string | undefined> {
-  let current: string;
+  const ours = `${GITIGNORE_HEADER}\n${patterns.join('\n')}\n`;
+  let bytes: Buffer | undefined;
   try {
-    current = await readFile(path, 'utf8');
+    bytes = await readSmallFileIfExists(path, '.gitignore', INPUT_LIMITS.gitignore);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') {
-      return `${GITIGNORE_HEADER}\n${patterns.join('\n')}\n`;
-    }
-    throw ioError(path, 'read', e);
+    // The plugin's folder is a file: no .gitignore, and creating the folder reports the problem.
+    if ((e as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENOTDIR') return ours;
+    throw e;
   }
+  if (bytes === undefined) return ours;
+  const current = bytes.toString('utf8');
   const present = new Set(current.split(/\r?\n/).map((l) => l.trim()));
   const missing = patterns.filter((p) => !present.has(p));
   if (missing.length === 0) return undefined;

@@ -8,7 +8,8 @@ import { readBundle } from '../io/bundle-file.js';
 
 /**
  * Reads a bundle through the one reader, scanning module.wasm as it streams by, and reports on it.
- * IO_ERROR / BUNDLE_INVALID / MANIFEST_INVALID from the reader, WASM_INVALID for a module that does not parse.
+ * IO_ERROR / BUNDLE_INVALID / MANIFEST_INVALID from the reader, WASM_INVALID for a module that does not parse
+ * or that the engine does not validate (function bodies included).
  */
 export async function inspectBundle(path: string, options: InspectOptions = {}): Promise<InspectReport> {
   const scanner = new WasmScanner({ source: `${path}:module.wasm` });

@@ -5,11 +5,12 @@
  *
  * Credentials come from AURION_REGISTRY_USERNAME/AURION_REGISTRY_PASSWORD, else from the `auths` section of the
  * Docker config ($DOCKER_CONFIG/config.json or $HOME/.docker/config.json). They are looked up only when a
- * registry asks for them, and never sent over plain HTTP to a host that is not loopback unless --plain-http.
+ * registry asks for them, and sent only to the registry's own origin and to the token realm of a challenge from
+ * that origin (oci.ts), over plain HTTP only to a loopback realm or a registry that is itself plain HTTP.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AurionError } from '../errors.js';
+import { INPUT_LIMITS, readSmallFileIfExists } from '../io/files.js';
 
 export interface Credentials {
   readonly username: string;
@@ -60,17 +61,10 @@ export async function lookupCredentials(authority: string, env: Env): Promise<Cr
         ? join(env['HOME'], '.docker', 'config.json')
         : undefined;
   if (configPath === undefined) return {};
-  let text: string;
-  try {
-    text = await readFile(configPath, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new AurionError(
-      'REGISTRY_ERROR',
-      `cannot read registry credentials from ${configPath}: ${(e as Error).message}`,
-    );
-  }
-  return credentialsFromDockerConfig(text, configPath, authority);
+  // A regular file of at most INPUT_LIMITS.dockerConfig bytes (SPEC §2); IO_ERROR otherwise, absent is fine.
+  const bytes = await readSmallFileIfExists(configPath, 'Docker config', INPUT_LIMITS.dockerConfig);
+  if (bytes === undefined) return {};
+  return credentialsFromDockerConfig(bytes.toString('utf8'), configPath, authority);
 }
 
 /** Finds `authority` in a Docker config's `auths` (base64 `auth` = "user:password", or username/password). */

@@ -17,13 +17,14 @@
  *    the next publish removes them (3) and breaks the stale lock.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { decodeUtf8, JsonParseError, parseJson } from '../core/json.js';
 import { schemaIssues } from '../core/schema.js';
 import type { Capability, RiskClass } from '../core/types.js';
 import { AurionError, ioError } from '../errors.js';
 import { registryIndex } from '../generated/validators.js';
+import { INPUT_LIMITS, isMissing, openRegularFile, readSmallFileIfExists } from '../io/files.js';
 import { acquireLock, isBreakFileOf, isStale, readOwner } from './lock.js';
 import { PLUGIN_NAME, SEMVER } from './reference.js';
 import { disown, own, ownerIsDead, syncDir, tempName, tempOwner } from './scratch.js';
@@ -33,9 +34,6 @@ export const INDEX_FILE = 'index.json';
 export const TRUST_POLICY_FILE = 'trust-policy.json';
 export const PLUGINS_DIR = 'plugins';
 export const LOCK_FILE = '.index.lock';
-
-/** The largest index.json read (a registry of many thousands of versions stays far below). */
-const MAX_INDEX_BYTES = 64 * 1024 * 1024;
 
 export interface IndexEntry {
   readonly sha256: string;
@@ -113,6 +111,33 @@ export function compareVersions(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/**
+ * Decodes and validates the bytes of an index.json (`path` names it in messages): REGISTRY_ERROR when they are
+ * not UTF-8 JSON that the registry-index schema accepts. Pure, so the fuzzing harness can feed it directly.
+ */
+export function parseRegistryIndex(bytes: Uint8Array, path: string): RegistryIndex {
+  let value: unknown;
+  try {
+    value = parseJson(decodeUtf8(bytes));
+  } catch (e) {
+    const why = e instanceof JsonParseError ? e.message : 'it is not valid UTF-8';
+    throw corruptIndex(path, why);
+  }
+  const issues = schemaIssues(registryIndex, value);
+  if (issues.length > 0) {
+    const first = issues[0]!;
+    throw new AurionError(
+      'REGISTRY_ERROR',
+      `registry index ${path} is invalid: ${first.at === '' ? '' : `${first.at} `}${first.message}`,
+      {
+        issues: issues.length > 1 ? issues : [],
+        hint: 'repair index.json (schemas/registry-index.schema.json) or restore it from a backup',
+      },
+    );
+  }
+  return value as RegistryIndex;
+}
+
 export class DirectoryRegistry {
   readonly root: string;
   private readonly lockTimeoutMs: number | undefined;
@@ -149,41 +174,15 @@ export class DirectoryRegistry {
     }
   }
 
-  /** Reads and validates index.json; a registry without one is empty. */
+  /**
+   * Reads and validates index.json; a registry without one is empty. A link is followed, but what it leads to
+   * must be a regular file of at most 64 MiB (IO_ERROR otherwise, at once: a FIFO or device never hangs a
+   * reader); a dangling link is IO_ERROR, not an empty registry.
+   */
   async readIndex(): Promise<RegistryIndex> {
-    let bytes: Buffer;
-    try {
-      const st = await stat(this.indexPath);
-      if (st.size > MAX_INDEX_BYTES) {
-        throw new AurionError('REGISTRY_ERROR', `registry index ${this.indexPath} is larger than 64 MiB`);
-      }
-      bytes = await readFile(this.indexPath);
-    } catch (e) {
-      if (e instanceof AurionError) throw e;
-      const errno = (e as NodeJS.ErrnoException).code;
-      if (errno === 'ENOENT') return { schema_version: 1, plugins: {} };
-      throw ioError(this.indexPath, 'read registry index', e);
-    }
-    let value: unknown;
-    try {
-      value = parseJson(decodeUtf8(bytes));
-    } catch (e) {
-      const why = e instanceof JsonParseError ? e.message : 'it is not valid UTF-8';
-      throw corruptIndex(this.indexPath, why);
-    }
-    const issues = schemaIssues(registryIndex, value);
-    if (issues.length > 0) {
-      const first = issues[0]!;
-      throw new AurionError(
-        'REGISTRY_ERROR',
-        `registry index ${this.indexPath} is invalid: ${first.at === '' ? '' : `${first.at} `}${first.message}`,
-        {
-          issues: issues.length > 1 ? issues : [],
-          hint: 'repair index.json (schemas/registry-index.schema.json) or restore it from a backup',
-        },
-      );
-    }
-    return value as RegistryIndex;
+    const bytes = await readSmallFileIfExists(this.indexPath, 'registry index', INPUT_LIMITS.registryIndex);
+    if (bytes === undefined) return { schema_version: 1, plugins: {} };
+    return parseRegistryIndex(bytes, this.indexPath);
   }
 
   /** The index entry of one version: NOT_FOUND (with the versions that do exist) when there is none. */
@@ -220,25 +219,45 @@ export class DirectoryRegistry {
     version: string,
   ): Promise<{ entry: IndexEntry; stream: AsyncIterable<Buffer> }> {
     const { entry, path } = await this.find(name, version);
-    const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-    await new Promise<void>((ok, fail) => {
-      stream.once('open', () => ok());
-      stream.once('error', (e) => {
-        const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
-        fail(
-          missing
-            ? new AurionError(
-                'REGISTRY_ERROR',
-                `registry ${this.root} lists ${name}@${version} but ${path} is missing`,
-                {
-                  hint: 'the registry is damaged; ask its operator to re-publish that version',
-                },
-              )
-            : ioError(path, 'read', e),
-        );
-      });
-    });
-    return { entry, stream };
+    await this.assertRealDirectory(join(this.root, PLUGINS_DIR));
+    await this.assertRealDirectory(join(this.root, PLUGINS_DIR, name));
+    let fd: number;
+    try {
+      ({ fd } = await openRegularFile(path, 'stored bundle'));
+    } catch (e) {
+      if (!isMissing(e)) throw e;
+      throw new AurionError(
+        'REGISTRY_ERROR',
+        `registry ${this.root} lists ${name}@${version} but ${path} is missing`,
+        { hint: 'the registry is damaged; ask its operator to re-publish that version' },
+      );
+    }
+    // The stream owns the descriptor and closes it when it ends or is destroyed.
+    return { entry, stream: createReadStream(path, { fd, highWaterMark: 1 << 20 }) };
+  }
+
+  /**
+   * SPEC §7: `plugins/` and `plugins/<name>` are real directories, never symbolic links (nor anything else), so
+   * that nothing is written, read or deleted outside the registry through them. A missing one is fine here:
+   * publish creates it, pull reports the missing bundle.
+   */
+  private async assertRealDirectory(dir: string): Promise<void> {
+    let st: Awaited<ReturnType<typeof lstat>>;
+    try {
+      st = await lstat(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw ioError(dir, 'open registry folder', e);
+    }
+    if (st.isDirectory()) return;
+    throw new AurionError(
+      'REGISTRY_ERROR',
+      `registry ${this.root} is damaged: ${dir} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}; ` +
+        'plugins/ and plugins/<name> must be real directories (nothing was written or deleted)',
+      {
+        hint: `the registry operator should replace ${dir} by a real directory holding its bundles`,
+      },
+    );
   }
 
   /**
@@ -255,22 +274,29 @@ export class DirectoryRegistry {
       throw new AurionError('USAGE', `invalid plugin name or version: ${name}@${version}`);
     }
     const target = this.bundlePath(name, version);
+    const pluginsDir = join(this.root, PLUGINS_DIR);
+    const dir = join(pluginsDir, name);
 
     // A look without the lock (the index is only ever replaced whole) spares the copy in the common cases.
     if (await this.exists()) {
       const early = this.decide(await this.readIndex(), bundle);
       if (early !== undefined) return { changed: false, path: target, entry: early };
     }
+    await this.assertRealDirectory(pluginsDir);
+    await this.assertRealDirectory(dir);
 
     try {
-      await mkdir(join(this.root, PLUGINS_DIR), { recursive: true });
+      await mkdir(pluginsDir, { recursive: true });
     } catch (e) {
       throw ioError(this.root, 'create registry', e);
     }
+    // The verified file, again only if it is a regular file (one swapped for a FIFO meanwhile never hangs).
+    const { fd } = await openRegularFile(source, 'bundle');
+    const input = createReadStream(source, { fd, highWaterMark: 1 << 20 });
     const staged = tempName(this.root);
     own(staged);
     try {
-      await copyToNewFile(createReadStream(source, { highWaterMark: 1 << 20 }), staged, {
+      await copyToNewFile(input, staged, {
         expected: { sha256: bundle.sha256, size: bundle.size },
         what: `${source} changed while it was being published`,
         hint: 'do not modify the bundle while publishing it; run publish again',
@@ -283,35 +309,60 @@ export class DirectoryRegistry {
         const index = await this.readIndex();
         const existing = this.decide(index, bundle);
         if (existing !== undefined) return { changed: false, path: target, entry: existing };
+        // Checked again under the lock, before anything is deleted (clean-up) or stored; and after mkdir, so
+        // that a link put in its place meanwhile is caught too.
+        await this.assertRealDirectory(pluginsDir);
+        await this.assertRealDirectory(dir);
         await this.collectGarbage(index);
 
         const entry: IndexEntry = { ...rest, published_at: isoSeconds(options.now ?? new Date()) };
-        const dir = join(this.root, PLUGINS_DIR, name);
         try {
           await mkdir(dir, { recursive: true });
+        } catch (e) {
+          throw ioError(dir, 'create', e);
+        }
+        await this.assertRealDirectory(pluginsDir);
+        await this.assertRealDirectory(dir);
+        try {
           await rename(staged, target);
         } catch (e) {
           throw ioError(target, 'store bundle', e);
         }
         disown(staged);
         await syncDir(dir);
-        await syncDir(join(this.root, PLUGINS_DIR));
+        await syncDir(pluginsDir);
         await this.writeIndex(withEntry(index, name, version, entry));
         return { changed: true, path: target, entry };
       } finally {
         await lock.release();
       }
     } finally {
+      input.destroy();
       await unlink(staged).catch(() => {});
       disown(staged);
     }
   }
 
-  /** undefined: not published yet; the entry: the same bytes are published; VERSION_EXISTS otherwise. */
+  /**
+   * undefined: not published yet; the entry: the same bytes are published; VERSION_EXISTS otherwise, and also
+   * for a version that differs from a published one only in letter case (1.0.0-rc1, 1.0.0-RC1): on a
+   * case-insensitive file system both would be one file, so the second would silently replace the first.
+   */
   private decide(index: RegistryIndex, bundle: NewEntry): IndexEntry | undefined {
     const versions = ownEntry(index.plugins, bundle.name);
-    const existing = versions === undefined ? undefined : ownEntry(versions, bundle.version);
-    if (existing === undefined) return undefined;
+    if (versions === undefined) return undefined;
+    const existing = ownEntry(versions, bundle.version);
+    if (existing === undefined) {
+      const folded = bundle.version.toLowerCase();
+      const clash = Object.keys(versions).find((v) => v.toLowerCase() === folded);
+      if (clash === undefined) return undefined;
+      throw new AurionError(
+        'VERSION_EXISTS',
+        `${bundle.name}@${bundle.version} differs from the published ${bundle.name}@${clash} only in letter ` +
+          `case; a registry keeps one of them, so that no file system can mix up their bundle files`,
+        { hint: 'published versions are immutable; choose another version in manifest.json and build again' },
+      );
+    }
     if (existing.sha256 === bundle.sha256) return existing;
     throw new AurionError(
       'VERSION_EXISTS',
@@ -357,6 +408,8 @@ export class DirectoryRegistry {
           await unlink(path).catch(() => {});
       }
     }
+    // plugins/ itself was checked to be a real directory; a plugins/<name> that is not one (a link put there
+    // by someone else) is left alone: clean-up never deletes through a link.
     const pluginsDir = join(this.root, PLUGINS_DIR);
     for (const name of await listDir(pluginsDir)) {
       if (!PLUGIN_NAME.test(name)) continue;
@@ -364,9 +417,10 @@ export class DirectoryRegistry {
       const dir = join(pluginsDir, name);
       let files: string[];
       try {
+        if (!(await lstat(dir)).isDirectory()) continue;
         files = await readdir(dir);
       } catch {
-        continue; // not a folder
+        continue; // gone meanwhile, or unreadable
       }
       for (const file of files) {
         const prefix = `${name}-`;

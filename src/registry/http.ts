@@ -3,6 +3,11 @@
  * backoff with jitter on 429, 5xx and dropped connections), redirects for reads, and small helpers to read
  * bodies with a size limit. Request bodies are given as factories so that a retry can send them again without
  * holding them in memory.
+ *
+ * Deadlines (SPEC §7): the response headers must be complete within `headersMs` of the request (of the end of
+ * its body, for uploads), and a body moving either way must average `minBytesPerSecond` over every window of
+ * `transferWindowMs`. A request that misses either is abandoned with REGISTRY_ERROR and not retried, so a server
+ * that trickles bytes costs at most one deadline, never a hang.
  */
 import {
   Agent as HttpAgent,
@@ -25,6 +30,21 @@ export interface RetryPolicy {
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 250, maxDelayMs: 8000 };
+
+export interface Deadlines {
+  /** From sending a request (from the end of its body, when it has one) to its complete response headers. */
+  readonly headersMs: number;
+  /** The sliding window over which a request or response body must average `minBytesPerSecond`. */
+  readonly transferWindowMs: number;
+  readonly minBytesPerSecond: number;
+}
+
+/** SPEC §7: headers within 30 s; a transfer averaging under 1 KiB/s over 60 s is abandoned. */
+export const DEFAULT_DEADLINES: Deadlines = {
+  headersMs: 30_000,
+  transferWindowMs: 60_000,
+  minBytesPerSecond: 1024,
+};
 
 export interface HttpRequest {
   readonly method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -64,10 +84,12 @@ export interface HttpClientOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** Idle time on a socket before the request fails (default 60 s). */
   readonly timeoutMs?: number;
+  readonly deadlines?: Partial<Deadlines>;
 }
 
 export class HttpClient {
   readonly retry: RetryPolicy;
+  readonly deadlines: Deadlines;
   private readonly timeoutMs: number;
   private readonly httpAgent = new HttpAgent({ keepAlive: true });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true });
@@ -75,6 +97,7 @@ export class HttpClient {
   constructor(options: HttpClientOptions = {}) {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.deadlines = { ...DEFAULT_DEADLINES, ...options.deadlines };
   }
 
   /** Closes idle keep-alive connections. */
@@ -101,6 +124,8 @@ export class HttpClient {
         }
         return res;
       } catch (e) {
+        // Our own refusals (a missed deadline, a bad redirect) are final: a retry would only repeat them.
+        if (e instanceof AurionError) throw e;
         lastError = e;
         const errno = (e as NodeJS.ErrnoException).code;
         if (last || errno === undefined || !RETRYABLE_ERRNO.has(errno)) break;
@@ -171,14 +196,68 @@ export class HttpClient {
         agent: https ? this.httpsAgent : this.httpAgent,
         timeout: this.timeoutMs,
       });
+      const what = `${req.method} ${req.url.pathname}`;
+      const d = this.deadlines;
+      let headerTimer: NodeJS.Timeout | undefined;
+      // Ended by the response, or by the request closing (an error, a missed deadline).
+      let waiting = true;
+      const awaitHeaders = () => {
+        if (!waiting) return; // a registry may answer (a 401, a 413) before the body has gone out
+        headerTimer = setTimeout(
+          () =>
+            r.destroy(
+              missedDeadline(
+                req.url,
+                `sent no complete response headers within ${seconds(d.headersMs)}`,
+                what,
+              ),
+            ),
+          d.headersMs,
+        );
+      };
+      let stopUpload = () => {};
+      let sent = 0;
+      if (body === undefined) awaitHeaders();
+      else {
+        // A streamed body counts as the socket takes it (the stream is paused while the socket is full); a
+        // small in-memory one has until its window ends to be taken whole ('finish').
+        stopUpload = watchTransfer(
+          d,
+          () => sent,
+          () => r.destroy(missedDeadline(req.url, `took the request body at under ${rate(d)}`, what)),
+        );
+        r.on('finish', () => {
+          stopUpload();
+          awaitHeaders();
+        });
+      }
       r.on('timeout', () => {
         r.destroy(
           Object.assign(new Error(`no answer within ${this.timeoutMs / 1000} s`), { code: 'ETIMEDOUT' }),
         );
       });
+      r.on('close', () => {
+        waiting = false;
+        clearTimeout(headerTimer);
+        stopUpload();
+      });
       r.on('error', reject);
       r.on('response', (res) => {
+        waiting = false;
+        clearTimeout(headerTimer);
+        stopUpload();
         res.on('error', () => {}); // a reader of the body sees the error; this only keeps it from being unhandled
+        // Bytes received, counted on the socket: it is paused while the reader has not taken what came.
+        const socket = res.socket;
+        const base = socket.bytesRead;
+        const stopDownload = watchTransfer(
+          d,
+          () => socket.bytesRead - base,
+          () => res.destroy(missedDeadline(req.url, `sent the response body at under ${rate(d)}`, what)),
+          () => res.complete,
+        );
+        res.on('end', stopDownload);
+        res.on('close', stopDownload);
         resolve({ status: res.statusCode ?? 0, headers: res.headers, url: req.url, body: res });
       });
       if (body === undefined) r.end();
@@ -186,12 +265,58 @@ export class HttpClient {
       else {
         const stream = body();
         stream.on('error', (e) => r.destroy(e));
+        stream.on('data', (chunk: Buffer | string) => {
+          sent += chunk.length;
+        });
         // A registry may answer (401, 4xx) and close before taking the whole body: stop reading the file then.
         r.on('close', () => stream.destroy());
         stream.pipe(r);
       }
     });
   }
+}
+
+/**
+ * Calls `abandon` as soon as fewer than `minBytesPerSecond` on average moved over the last `transferWindowMs`
+ * (checked every tenth of the window, from one full window after the start); stops by itself once `done`.
+ * Returns the function that stops the watch.
+ */
+export function watchTransfer(
+  d: Deadlines,
+  progress: () => number,
+  abandon: () => void,
+  done: () => boolean = () => false,
+): () => void {
+  const steps = 10;
+  const needed = (d.minBytesPerSecond * d.transferWindowMs) / 1000;
+  const samples = [progress()];
+  const timer = setInterval(() => {
+    if (done()) {
+      clearInterval(timer);
+      return;
+    }
+    samples.push(progress());
+    if (samples.length > steps + 1) samples.shift();
+    if (samples.length === steps + 1 && samples[steps]! - samples[0]! < needed) {
+      clearInterval(timer);
+      abandon();
+    }
+  }, d.transferWindowMs / steps);
+  return () => clearInterval(timer);
+}
+
+function seconds(ms: number): string {
+  return `${ms / 1000} s`;
+}
+
+function rate(d: Deadlines): string {
+  return `${d.minBytesPerSecond / 1024} KiB/s over ${seconds(d.transferWindowMs)}`;
+}
+
+function missedDeadline(url: URL, what: string, request: string): AurionError {
+  return new AurionError('REGISTRY_ERROR', `${url.origin} ${what} (${request}); abandoned`, {
+    hint: 'the registry or the network is too slow or stalled; try again later, or ask the registry operator',
+  });
 }
 
 /** Reads a whole (small) body; REGISTRY_ERROR when it is larger than `max`. */

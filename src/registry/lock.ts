@@ -14,11 +14,12 @@
  * - Locks of other hosts (a shared file system) are never judged stale: a pid means nothing elsewhere.
  */
 import { randomBytes } from 'node:crypto';
-import { link, readFile, unlink, writeFile } from 'node:fs/promises';
+import { link, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AurionError, ioError } from '../errors.js';
+import { INPUT_LIMITS, isMissing, readSmallFileIfExists } from '../io/files.js';
 import { disown, isProcessAlive, own, tempName } from './scratch.js';
 
 export interface LockOwner {
@@ -63,13 +64,17 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
 
 /** Reads a lock file: its owner, 'gone' when there is none, 'unreadable' when it was not made by this code. */
 export async function readOwner(path: string): Promise<LockOwner | 'gone' | 'unreadable'> {
-  let text: string;
+  // A regular file of at most 4 KiB (SPEC §2): a lock or break file replaced by a FIFO, a device or a link to
+  // one is IO_ERROR at once, never a hang.
+  let bytes: Buffer | undefined;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readSmallFileIfExists(path, 'lock file', INPUT_LIMITS.lockFile);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
-    throw ioError(path, 'read lock file', e);
+    if (isMissing(e)) return 'gone'; // it came and went while it was read
+    throw e;
   }
+  if (bytes === undefined) return 'gone';
+  const text = bytes.toString('utf8');
   try {
     const v = JSON.parse(text) as Partial<LockOwner>;
     if (

@@ -80,7 +80,9 @@ export function bundleLayer(
     mediaType?: unknown;
     artifactType?: unknown;
     config?: { mediaType?: unknown };
-    layers?: Array<{ mediaType?: unknown; digest?: unknown; size?: unknown }>;
+    layers?: Array<
+      { mediaType?: unknown; digest?: unknown; size?: unknown } | null | boolean | number | string
+    >;
   };
   try {
     m = JSON.parse(Buffer.from(bytes).toString('utf8'));
@@ -101,7 +103,10 @@ export function bundleLayer(
   if (!Array.isArray(m.layers) || m.layers.length !== 1) {
     throw notPlugin(`it has ${Array.isArray(m.layers) ? m.layers.length : 'no'} layers instead of one`);
   }
-  const layer = m.layers[0]!;
+  const layer = m.layers[0];
+  if (typeof layer !== 'object' || layer === null) {
+    throw notPlugin(`its layer is ${JSON.stringify(layer)}, not a JSON object`);
+  }
   if (layer.mediaType !== AURION_MEDIA_TYPE.layer) {
     throw notPlugin(`its layer media type is ${JSON.stringify(layer.mediaType)}`);
   }

@@ -16,6 +16,8 @@ import {
   parseChallenges,
 } from './auth.js';
 import {
+  DEFAULT_DEADLINES,
+  type Deadlines,
   describeRefusal,
   drain,
   HttpClient,
@@ -46,6 +48,8 @@ export interface OciClientOptions {
   readonly env: Env;
   readonly retry?: Partial<RetryPolicy>;
   readonly timeoutMs?: number;
+  /** Header and transfer-rate deadlines (default SPEC §7's; see also AURION_TEST_REGISTRY_DEADLINES). */
+  readonly deadlines?: Partial<Deadlines>;
   readonly chunkSize?: number;
 }
 
@@ -82,7 +86,11 @@ export class OciClient {
   constructor(ref: OciRef, options: OciClientOptions) {
     this.ref = ref;
     this.env = options.env;
-    this.http = new HttpClient({ retry: options.retry, timeoutMs: options.timeoutMs });
+    this.http = new HttpClient({
+      retry: options.retry,
+      timeoutMs: options.timeoutMs,
+      deadlines: options.deadlines ?? testDeadlines(options.env),
+    });
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     // Docker Hub serves the API under another name than the one users write.
     const authority = ref.authority === 'docker.io' ? 'registry-1.docker.io' : ref.authority;
@@ -264,10 +272,17 @@ export class OciClient {
       );
     }
     const url = new URL(location, res.url);
-    if (url.origin !== this.base.origin && url.protocol !== 'https:') {
+    // Another origin gets the bytes but never the credentials (withAuthorization). Over plain HTTP it must be
+    // on a loopback address, and only for a registry that is itself plain HTTP (no downgrade).
+    if (
+      url.origin !== this.base.origin &&
+      url.protocol !== 'https:' &&
+      !(url.protocol === 'http:' && this.base.protocol === 'http:' && isLoopbackHost(url.hostname))
+    ) {
       throw new AurionError(
         'REGISTRY_ERROR',
         `registry ${this.ref.authority} sent a plain-HTTP upload location ${url.href}`,
+        { hint: 'plain HTTP is accepted only on a loopback address; ask the registry operator to use HTTPS' },
       );
     }
     return url;
@@ -281,11 +296,15 @@ export class OciClient {
       this.authorizations.get(`${repo} pull,push`);
     const first = await this.http.send(withAuthorization(req, known, this.base));
     if (first.status !== 401) return first;
+    // Only the registry's own challenges are answered: one from elsewhere (a redirect's or an upload
+    // location's target) would have us send the user's credentials to a server they did not name.
+    if (first.url.origin !== this.base.origin) throw await this.foreignChallenge(first, req);
     const refusal = describeRefusal(await readBody(first, MAX_ERROR_BODY).catch(() => Buffer.alloc(0)));
     const challenges = parseChallenges(headerValue(first, 'www-authenticate') ?? '');
     const authorization = await this.authorize(challenges, repo, actions, known, refusal);
     const second = await this.http.send(withAuthorization(req, authorization, this.base));
     if (second.status !== 401) return second;
+    if (second.url.origin !== this.base.origin) throw await this.foreignChallenge(second, req);
     const again = describeRefusal(await readBody(second, MAX_ERROR_BODY).catch(() => Buffer.alloc(0)));
     throw await this.authFailed(again ?? refusal);
   }
@@ -339,13 +358,14 @@ export class OciClient {
         `registry ${this.ref.authority} sent an invalid token realm "${realm}"`,
       );
     }
-    if (
-      url.protocol !== 'https:' &&
-      !(url.protocol === 'http:' && (this.ref.plainHttp || isLoopback(url.hostname)))
-    ) {
-      throw new AurionError('REGISTRY_ERROR', `refusing the token realm ${url.href}: it is not HTTPS`, {
-        hint: 'use --plain-http only for registries you trust on a network you trust',
-      });
+    // Checked before any connection: the credentials go to this realm. Plain HTTP only on loopback, whatever
+    // the registry is (--plain-http does not extend to where the credentials are sent).
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+      throw new AurionError(
+        'REGISTRY_ERROR',
+        `refusing the token realm ${url.href} of registry ${this.ref.authority}: it is not HTTPS (plain HTTP is accepted only on a loopback address)`,
+        { hint: 'ask the registry operator to serve the token endpoint over HTTPS' },
+      );
     }
     const service = challenge.params['service'];
     if (service !== undefined) url.searchParams.set('service', service);
@@ -365,17 +385,19 @@ export class OciClient {
     }
     if (res.status !== 200)
       throw refusedError(this.ref.authority, res, body, `GET token ${url.origin}${url.pathname}`);
-    let token: unknown;
-    try {
-      const v = JSON.parse(body.toString('utf8')) as { token?: unknown; access_token?: unknown };
-      token = typeof v.token === 'string' && v.token !== '' ? v.token : v.access_token;
-    } catch {
-      token = undefined;
-    }
-    if (typeof token !== 'string' || token === '' || /[\r\n]/.test(token)) {
-      throw new AurionError('REGISTRY_ERROR', `token server ${url.origin}${url.pathname} sent no token`);
-    }
-    return token;
+    return parseTokenResponse(body, `${url.origin}${url.pathname}`);
+  }
+
+  /** A 401 from another origin than the registry's: never answered (REGISTRY_ERROR naming that origin). */
+  private async foreignChallenge(res: HttpResponse, req: HttpRequest): Promise<AurionError> {
+    await drain(res);
+    return new AurionError(
+      'REGISTRY_ERROR',
+      `${res.url.origin} asks for authentication (${req.method} ${req.url.pathname} of registry ${this.ref.authority}, answered there); aurion-plugin sends registry credentials only to ${this.base.origin} and the token realm it names`,
+      {
+        hint: 'the registry handed the request to another server (blob storage, an upload service) that must accept it without credentials, e.g. by a pre-signed URL; ask the registry operator',
+      },
+    );
   }
 
   private lookup(): Promise<CredentialLookup> {
@@ -417,6 +439,31 @@ export class OciClient {
   }
 }
 
+/**
+ * The token of a token server's answer (`{"token": ...}` or `{"access_token": ...}`); REGISTRY_ERROR when it
+ * holds none that can go into an Authorization header. `server` names the server in messages.
+ */
+export function parseTokenResponse(body: Uint8Array, server: string): string {
+  let token: unknown;
+  try {
+    const v = JSON.parse(Buffer.from(body).toString('utf8')) as { token?: unknown; access_token?: unknown };
+    token = typeof v.token === 'string' && v.token !== '' ? v.token : v.access_token;
+  } catch {
+    token = undefined;
+  }
+  if (typeof token !== 'string' || token === '') {
+    throw new AurionError('REGISTRY_ERROR', `token server ${server} sent no token`);
+  }
+  // Tokens are visible ASCII (RFC 6750 b64token, JWTs); anything else cannot go into an Authorization header.
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    throw new AurionError(
+      'REGISTRY_ERROR',
+      `token server ${server} sent a token with characters other than visible ASCII`,
+    );
+  }
+  return token;
+}
+
 function refusedError(authority: string, res: HttpResponse, body: Buffer, what: string): AurionError {
   const why = describeRefusal(body);
   const denied = res.status === 403;
@@ -441,6 +488,38 @@ function withDigest(location: URL, digest: string): URL {
   return url;
 }
 
+/** `URL.hostname` keeps the brackets of an IPv6 address. */
+function isLoopbackHost(hostname: string): boolean {
+  return isLoopback(hostname.replace(/^\[(.*)\]$/, '$1'));
+}
+
+/**
+ * For tests only: AURION_TEST_REGISTRY_DEADLINES="HEADERS_MS,WINDOW_MS" shortens the header deadline and the
+ * transfer-rate window so that the tests of a stalling registry run in a second. It can only shorten them
+ * (values above SPEC §7's are USAGE), so it never weakens the guarantee.
+ */
+export function testDeadlines(env: Env): Partial<Deadlines> | undefined {
+  const text = env['AURION_TEST_REGISTRY_DEADLINES'];
+  if (text === undefined || text === '') return undefined;
+  const m = /^(\d{1,6}),(\d{1,6})$/.exec(text);
+  const headersMs = Number(m?.[1]);
+  const transferWindowMs = Number(m?.[2]);
+  if (
+    m === null ||
+    headersMs < 1 ||
+    transferWindowMs < 10 ||
+    headersMs > DEFAULT_DEADLINES.headersMs ||
+    transferWindowMs > DEFAULT_DEADLINES.transferWindowMs
+  ) {
+    throw new AurionError(
+      'USAGE',
+      `AURION_TEST_REGISTRY_DEADLINES must be "HEADERS_MS,WINDOW_MS", at most ${DEFAULT_DEADLINES.headersMs},${DEFAULT_DEADLINES.transferWindowMs}`,
+      { hint: 'this variable is for tests; unset it' },
+    );
+  }
+  return { headersMs, transferWindowMs };
+}
+
 function withAuthorization(req: HttpRequest, authorization: string | undefined, base: URL): HttpRequest {
   // Credentials go to the registry's own origin only, never to an upload location elsewhere.
   if (authorization === undefined || req.url.origin !== base.origin) return req;
@@ -459,7 +538,8 @@ function fileBody(
     const stream = createReadStream(path, {
       start: offset,
       end: offset + length - 1,
-      highWaterMark: 1 << 20,
+      // Small reads: the transfer-rate deadline counts bytes as the socket takes them, one read at a time.
+      highWaterMark: 64 * 1024,
     });
     let sent = offset;
     if (onProgress !== undefined) {

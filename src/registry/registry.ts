@@ -5,8 +5,7 @@
  */
 import type { TrustPolicy } from '../core/policy.js';
 import type { Capability, Manifest, RiskClass } from '../core/types.js';
-import { exists } from '../io/files.js';
-import { loadTrustPolicyFile } from '../io/trust.js';
+import { loadOptionalTrustPolicyFile } from '../io/trust.js';
 import type { Env } from './auth.js';
 import { DirectoryRegistry } from './directory.js';
 import type { RetryPolicy } from './http.js';
@@ -115,9 +114,10 @@ class DirectoryPluginRegistry implements PluginRegistry {
   }
 
   async ownTrust(): Promise<RegistryTrust | undefined> {
+    // Absent only when nothing is there: one that cannot be read fails the publish (SPEC §7).
     const path = this.registry.trustPolicyPath;
-    if (!(await exists(path))) return undefined;
-    return { label: `the registry's trust policy ${path}`, policy: await loadTrustPolicyFile(path) };
+    const policy = await loadOptionalTrustPolicyFile(path);
+    return policy === undefined ? undefined : { label: `the registry's trust policy ${path}`, policy };
   }
 
   async publish(

@@ -17,6 +17,35 @@ export async function wat(text: string): Promise<Buffer> {
   }
 }
 
+/** Compiles WAT text to a wasm binary without validating it: well-formed modules that are not valid. */
+export async function watUnchecked(text: string): Promise<Buffer> {
+  wabt ??= await (await import('wabt')).default();
+  const module = wabt.parseWat('fixture.wat', text);
+  try {
+    return Buffer.from(module.toBinary({}).buffer);
+  } finally {
+    module.destroy();
+  }
+}
+
+/**
+ * Well-formed plugin modules (exports, imports and memory pass the build rules) that WebAssembly.validate
+ * refuses: an invalid opcode and a type error in a function body, a data segment offset of the wrong type.
+ */
+export async function invalidModules(): Promise<Record<string, Buffer>> {
+  // The body of run is the module's last bytes: 0x00 (no locals), 0x01 (nop), 0x0b (end). 0xff is no opcode.
+  const invalidOpcode = await wat('(module (memory 1) (func (export "run") nop))');
+  if (invalidOpcode.at(-2) !== 0x01) throw new Error('fixture: nop is not where expected');
+  invalidOpcode[invalidOpcode.length - 2] = 0xff;
+  return {
+    'an invalid opcode in a function body': invalidOpcode,
+    'i32.add on an empty stack': await watUnchecked('(module (memory 1) (func (export "run") i32.add drop))'),
+    'an i64 data segment offset for a 32-bit memory': await watUnchecked(
+      '(module (memory 1) (func (export "run")) (data (i64.const 0) "x"))',
+    ),
+  };
+}
+
 /** A valid plugin module: one WASI import, 1 page of memory, exports `run`. */
 export const VALID_WAT = `(module
   (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))

@@ -6,8 +6,10 @@ import * as openpgp from 'openpgp';
 import {
   CLOCK_SKEW_MS,
   generatePgpKeyPair,
+  loadPgpKeyring,
   loadPgpPrivateKey,
   loadPgpPublicKeys,
+  mergePgpKeys,
   type PgpPublicKey,
   type PgpVerification,
   signDetached,
@@ -265,6 +267,57 @@ describe('loadPgpPublicKeys', () => {
       assert.doesNotMatch(e.message + (e.hint ?? ''), /BEGIN PGP PRIVATE/);
     });
   }
+});
+
+describe('loadPgpKeyring: bare revocation certificates', () => {
+  let pair: Awaited<ReturnType<typeof generatePgpKeyPair>>;
+  let sig: Uint8Array;
+  before(async () => {
+    pair = await generatePgpKeyPair('R <r@example.org>');
+    const key = await loadPgpPrivateKey(pair.privateArmored, undefined, 'r.pgp.key');
+    sig = enc(await signDetached(key, DATA));
+  });
+
+  it('reads a file holding only a revocation certificate: no key, one revocation naming the key', async () => {
+    const ring = await loadPgpKeyring(pair.revocationCertificate, 'r.pgp.rev');
+    assert.equal(ring.keys.length, 0);
+    assert.deepEqual(
+      ring.revocations.map((r) => [r.issuer, r.source]),
+      [[pair.fingerprint, 'r.pgp.rev']],
+    );
+    // loadPgpPublicKeys wants keys.
+    const e = await expectAurionError(
+      () => loadPgpPublicKeys(pair.revocationCertificate, 'r.pgp.rev'),
+      'KEY_INVALID',
+    );
+    assert.match(e.message, /r\.pgp\.rev: it holds no key/);
+  });
+
+  it('applies a certificate to the key in the same file or given later, in either order', async () => {
+    for (const text of [
+      pair.publicArmored + pair.revocationCertificate,
+      pair.revocationCertificate + pair.publicArmored,
+    ]) {
+      const ring = await loadPgpKeyring(text, 'ring.asc');
+      assert.equal(ring.keys.length, 1);
+      assertFail(await verifyDetached(DATA, sig, ring.keys, new Date()), 'KEY_REVOKED', /revoked/);
+    }
+    const clean = await loadPgpPublicKeys(pair.publicArmored, 'r.pgp.pub');
+    assertOk(await verifyDetached(DATA, sig, clean, new Date()), pair.fingerprint);
+    const { revocations } = await loadPgpKeyring(pair.revocationCertificate, 'r.pgp.rev');
+    const merged = await mergePgpKeys(clean, revocations);
+    assertFail(await verifyDetached(DATA, sig, merged, new Date()), 'KEY_REVOKED', /revoked/);
+    // Applying it again adds nothing.
+    const twice = await mergePgpKeys(merged, revocations);
+    assert.equal(twice[0]!.key.revocationSignatures.length, 1);
+  });
+
+  it('refuses a signature outside any key that is not a key revocation', async () => {
+    const data = (await openpgp.unarmor(new TextDecoder().decode(sig))).data as Uint8Array;
+    const text = openpgp.armor(openpgp.enums.armor.publicKey, data) + pair.publicArmored;
+    const e = await expectAurionError(() => loadPgpKeyring(text, 'ring.asc'), 'KEY_INVALID');
+    assert.match(e.message, /signature of type 0x00 outside any key/);
+  });
 });
 
 describe('loadPgpPrivateKey', () => {

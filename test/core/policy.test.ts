@@ -374,7 +374,7 @@ describe('mergeTrust', () => {
       revoked: new Set<string>(),
       riskClassOverrides: new Map(),
     };
-    const merged = mergeTrust([policy, shorthand]);
+    const merged = await mergeTrust([policy, shorthand]);
     assert.deepEqual(
       merged.keys.map((k) => [k.keyId, k.maxRiskClass]),
       [
@@ -388,6 +388,6 @@ describe('mergeTrust', () => {
     const a = await parse({ schema_version: 1, risk_class_overrides: { x1: 'High' } });
     const b = await parse({ schema_version: 1, risk_class_overrides: { x1: 'Low' } });
     await expectAurionError(() => mergeTrust([a, b]), 'POLICY_INVALID');
-    assert.equal(mergeTrust([a, a]).riskClassOverrides.get('x1'), 'High');
+    assert.equal((await mergeTrust([a, a])).riskClassOverrides.get('x1'), 'High');
   });
 });

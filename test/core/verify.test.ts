@@ -7,7 +7,7 @@ import {
   parseTrustPolicy,
   type TrustPolicy,
   trustedKeyFromPem,
-  trustedPgpKeysFromArmored,
+  trustFromPgpKeyring,
 } from '../../src/core/policy.js';
 import { exitCodeOf, type VerifyResult } from '../../src/core/verify.js';
 import { verifyBundle, verifyBundles } from '../../src/ops/verify.js';
@@ -443,10 +443,7 @@ describe('verifyBundle: container bundles', () => {
     const ascOf = async (armoredPrivate: string, data: Uint8Array) =>
       Buffer.from(await signDetached(await loadPgpPrivateKey(armoredPrivate, undefined, 'k'), data));
     const pgpTrust = async (armored: string, extra: Partial<TrustPolicy> = {}): Promise<TrustPolicy> => ({
-      keys: [],
-      pgpKeys: await trustedPgpKeysFromArmored(armored, 'ops.asc'),
-      revoked: new Set(),
-      riskClassOverrides: new Map(),
+      ...(await trustFromPgpKeyring(armored, 'ops.asc')),
       ...extra,
     });
 

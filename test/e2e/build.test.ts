@@ -4,10 +4,22 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { MODULE_PATH, sourceManifest, wat, writeProject } from '../core/build-fixtures.js';
+import { invalidModules, MODULE_PATH, sourceManifest, wat, writeProject } from '../core/build-fixtures.js';
 import { assertCliError, runCli, tempDir } from '../helpers.js';
 
 type T = Parameters<typeof tempDir>[0];
+
+/** The engine's own verdict, to show that the fixtures are what they claim (lib ES2023 has no WebAssembly types). */
+declare const WebAssembly: { validate(bytes: Uint8Array): boolean };
+
+function leb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    out.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+    n >>>= 7;
+  } while (n > 0);
+  return out;
+}
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -117,6 +129,38 @@ describe('build (end to end)', () => {
     const r = await runCli(['build', dir, '--json']);
     assertCliError(r, 3, 'WASM_INVALID');
     assert.deepEqual(await readdir(dir), ['manifest.json', 'target']);
+  });
+
+  it('a module WebAssembly.validate refuses is WASM_INVALID (exit 3), nothing written', async (t) => {
+    for (const [what, module] of Object.entries(await invalidModules())) {
+      assert.equal(WebAssembly.validate(module), false, what);
+      const { dir } = await project(t, sourceManifest(), module);
+      const r = await runCli(['build', dir, '--json']);
+      assertCliError(r, 3, 'WASM_INVALID');
+      assert.match(r.json.error.message, /WebAssembly engine refuses it: .+ \(.*byte offset \d+/, what);
+      assert.deepEqual(await readdir(dir), ['manifest.json', 'target'], what);
+    }
+  });
+
+  it('a valid module with a 16 MiB data segment and a custom section builds, and inspect reads it', async (t) => {
+    const size = 16 * 1024 * 1024;
+    const base = await wat('(module (memory 300) (func (export "run")))');
+    const payload = Buffer.alloc(size, 0x0b); // the end opcode everywhere: payload bytes are never parsed
+    const segment = Buffer.from([1, 0, 0x41, 0, 0x0b, ...leb(size)]);
+    const data = Buffer.concat([Buffer.from([11, ...leb(segment.length + size)]), segment, payload]);
+    const name = Buffer.from([4, ...Buffer.from('meta')]);
+    const custom = Buffer.concat([Buffer.from([0, ...leb(name.length + size)]), name, payload]);
+    const module = Buffer.concat([base, data, custom]);
+    assert.equal(WebAssembly.validate(module), true);
+    const { dir } = await project(t, sourceManifest(), module);
+    const r = await runCli(['build', dir, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const inspect = await runCli(['inspect', r.json.bundle, '--json']);
+    assert.equal(inspect.code, 0, inspect.stderr);
+    assert.equal(inspect.json.runtime.module.size, module.length);
+    assert.deepEqual(inspect.json.runtime.module.custom_sections, [
+      { name: 'meta', size: name.length + size },
+    ]);
   });
 
   it('bytes that are not wasm at all are WASM_INVALID (exit 3)', async (t) => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { invalidModules } from '../core/build-fixtures.js';
 import {
   ed25519Key,
   listTree,
@@ -119,6 +120,19 @@ describe('inspect (end to end)', () => {
     assert.match(facts.stdout, /^Signatures\n {2}none {2}unsigned$/m);
     const key = await writePem(dir, 'alice.pub', alice.publicPem);
     assertCliError(await runCli(['inspect', path, '--trusted-key', key, '--json']), 1, 'UNSIGNED');
+  });
+
+  it('a module WebAssembly.validate refuses (e.g. an invalid function body) is WASM_INVALID (3)', async (t) => {
+    const dir = await tempDir(t);
+    for (const [what, module] of Object.entries(await invalidModules())) {
+      const path = await writeBundleFile(join(dir, 'invalid.aurion'), {
+        manifest: wasmManifest(module),
+        module,
+      });
+      const r = await runCli(['inspect', path, '--json']);
+      assertCliError(r, 3, 'WASM_INVALID');
+      assert.match(r.json.error.message, /WebAssembly engine refuses it/, what);
+    }
   });
 
   it('a module that is not WebAssembly is WASM_INVALID (3); a missing bundle IO_ERROR (4); garbage BUNDLE_INVALID (3)', async (t) => {

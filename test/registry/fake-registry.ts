@@ -18,9 +18,23 @@ export interface FakeRegistryOptions {
   /** Send a Docker-Content-Digest that does not match the manifest bytes. */
   readonly lieAboutManifestDigest?: boolean;
   /** Require Bearer tokens from the built-in token endpoint; with `users`, the endpoint wants Basic auth. */
-  readonly bearer?: { readonly users?: Readonly<Record<string, string>> };
+  readonly bearer?: { readonly users?: Readonly<Record<string, string>>; readonly realm?: string };
   /** Answer every request with this status and OCI error (e.g. 403 DENIED). */
   readonly refuseWith?: { readonly status: number; readonly code: string; readonly message: string };
+  /** Keep blobs in this map (shared with another origin that serves or receives them). */
+  readonly blobs?: Map<string, Buffer>;
+  /** Require Basic auth with one of these users on every /v2/ request. */
+  readonly basic?: Readonly<Record<string, string>>;
+  /** Redirect blob GETs to `<origin>/blobs/<digest>` (as registries send downloads to their storage). */
+  readonly blobRedirect?: string;
+  /** Answer upload POSTs with a Location `<origin>/uploads/<id>` on this other origin. */
+  readonly uploadOrigin?: string;
+  /** Send blob bodies one byte every this many milliseconds. */
+  readonly trickleBlobMs?: number;
+  /** For matching requests, write the response status line and headers one byte every 20 ms, never ending. */
+  readonly trickleHeadersOn?: (method: string, path: string) => boolean;
+  /** Never read the bodies of blob uploads (PUT, PATCH) larger than this many bytes, nor answer them. */
+  readonly stallUploadsOver?: number;
 }
 
 export interface LoggedRequest {
@@ -49,7 +63,7 @@ export async function startFakeRegistry(
 ): Promise<FakeRegistry> {
   const log: LoggedRequest[] = [];
   const tokenScopes: string[][] = [];
-  const blobs = new Map<string, Buffer>();
+  const blobs = options.blobs ?? new Map<string, Buffer>();
   const manifests = new Map<string, { bytes: Buffer; type: string }>();
   const uploads = new Map<string, Buffer[]>();
   const tokens = new Set<string>();
@@ -91,6 +105,27 @@ export async function startFakeRegistry(
       res.end(JSON.stringify({ token, expires_in: 300 }));
       return;
     }
+    if (options.trickleHeadersOn?.(method, path) === true) {
+      const head = Buffer.from(
+        `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: ${'a'.repeat(100_000)}`,
+      );
+      let i = 0;
+      const timer = setInterval(() => {
+        if (req.socket.destroyed || i >= head.length) return clearInterval(timer);
+        req.socket.write(head.subarray(i, ++i));
+      }, 20);
+      req.socket.on('close', () => clearInterval(timer));
+      return;
+    }
+    if (options.basic !== undefined) {
+      const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
+      const [user, pass] = basic === null ? [] : Buffer.from(basic[1]!, 'base64').toString().split(':');
+      if (user === undefined || options.basic[user] !== pass) {
+        await body(req);
+        res.setHeader('WWW-Authenticate', 'Basic realm="fake-registry"');
+        return ociError(res, 401, 'UNAUTHORIZED', 'authentication required');
+      }
+    }
     if (options.refuseWith !== undefined) {
       await body(req);
       return ociError(res, options.refuseWith.status, options.refuseWith.code, options.refuseWith.message);
@@ -102,7 +137,7 @@ export async function startFakeRegistry(
         const repo = /^\/v2\/(.+?)\/(?:manifests|blobs)\//.exec(path)?.[1];
         res.setHeader(
           'WWW-Authenticate',
-          `Bearer realm="http://127.0.0.1:${port}/token",service="fake-registry"` +
+          `Bearer realm="${options.bearer.realm ?? `http://127.0.0.1:${port}/token`}",service="fake-registry"` +
             (repo === undefined ? '' : `,scope="repository:${repo}:pull"`),
         );
         return ociError(res, 401, 'UNAUTHORIZED', 'authentication required');
@@ -133,12 +168,23 @@ export async function startFakeRegistry(
         await body(req);
         const uuid = randomUUID();
         uploads.set(uuid, []);
-        res.writeHead(202, { Location: `/v2/${repo}/blobs/uploads/${uuid}`, 'Content-Length': '0' });
+        const location =
+          options.uploadOrigin === undefined
+            ? `/v2/${repo}/blobs/uploads/${uuid}`
+            : `${options.uploadOrigin}/uploads/${uuid}`;
+        res.writeHead(202, { Location: location, 'Content-Length': '0' });
         res.end();
         return;
       }
       const parts = uploads.get(id!);
       if (parts === undefined) return ociError(res, 404, 'BLOB_UPLOAD_UNKNOWN', 'blob upload unknown');
+      if (
+        options.stallUploadsOver !== undefined &&
+        Number(req.headers['content-length'] ?? 0) > options.stallUploadsOver
+      ) {
+        req.pause();
+        return;
+      }
       parts.push(await body(req));
       if (method === 'PATCH') {
         res.writeHead(202, { Location: `/v2/${repo}/blobs/uploads/${id}`, 'Content-Length': '0' });
@@ -160,10 +206,27 @@ export async function startFakeRegistry(
       await body(req);
       const data = blobs.get(m[2]!);
       if (data === undefined) return ociError(res, 404, 'BLOB_UNKNOWN', 'blob unknown to registry');
+      if (method === 'GET' && options.blobRedirect !== undefined) {
+        res.writeHead(307, { Location: `${options.blobRedirect}/blobs/${m[2]}`, 'Content-Length': '0' });
+        res.end();
+        return;
+      }
       const served = Buffer.from(data);
       if (options.corruptBlobs === true && served.length > 0) served[0] = served[0]! ^ 0xff;
       res.writeHead(200, { 'Content-Length': String(served.length), 'Docker-Content-Digest': m[2]! });
-      res.end(method === 'HEAD' ? undefined : served);
+      if (method === 'HEAD') return res.end();
+      const every = options.trickleBlobMs;
+      if (every === undefined) return res.end(served);
+      let i = 0;
+      const timer = setInterval(() => {
+        if (res.destroyed || i >= served.length) {
+          clearInterval(timer);
+          if (!res.destroyed) res.end();
+          return;
+        }
+        res.write(served.subarray(i, ++i));
+      }, every);
+      res.on('close', () => clearInterval(timer));
       return;
     }
     m = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(path);

@@ -5,7 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { OciClient, type OciClientOptions } from '../../src/registry/oci.js';
+import { OciClient, type OciClientOptions, parseTokenResponse } from '../../src/registry/oci.js';
 import {
   AURION_MEDIA_TYPE,
   bundleLayer,
@@ -345,6 +345,37 @@ describe('OCI client against a misbehaving registry', () => {
   });
 });
 
+describe('token server answers', () => {
+  it('the token (or access_token) is taken when it is visible ASCII', () => {
+    assert.equal(parseTokenResponse(Buffer.from('{"token":"a.b-c_d~e+f/g=="}'), 's'), 'a.b-c_d~e+f/g==');
+    assert.equal(parseTokenResponse(Buffer.from('{"token":"","access_token":"xyz"}'), 's'), 'xyz');
+  });
+
+  it('no token, or one an Authorization header cannot carry, is REGISTRY_ERROR', async () => {
+    // Found by the fuzzing harness (test/fuzz/corpus/oci-token/crash-non-ascii-token.json): invalid UTF-8 or
+    // non-ASCII characters made Node refuse the header later, reported as "cannot reach" the registry.
+    for (const [body, why] of [
+      ['null', /sent no token/],
+      ['{"token":7}', /sent no token/],
+      ['{"token":"a\\r\\nX-Injected: 1"}', /other than visible ASCII/],
+      ['{"token":"a b"}', /other than visible ASCII/],
+      ['{"token":"\u20ac"}', /other than visible ASCII/],
+      ['{"access_token":"\\u0000"}', /other than visible ASCII/],
+    ] as const) {
+      const e = await expectAurionError(
+        () => parseTokenResponse(Buffer.from(body), 'https://t.example/token'),
+        'REGISTRY_ERROR',
+      );
+      assert.match(e.message, why, body);
+    }
+    const e = await expectAurionError(
+      () => parseTokenResponse(Buffer.from('{"token":"\x80\x80abc"}', 'latin1'), 's'),
+      'REGISTRY_ERROR',
+    );
+    assert.match(e.message, /other than visible ASCII/);
+  });
+});
+
 describe('Aurion artifact manifests', () => {
   it('are deterministic and name the bundle layer', async (t) => {
     const dir = await tempDir(t);
@@ -384,6 +415,16 @@ describe('Aurion artifact manifests', () => {
         },
         /not a sha256 digest/,
       ],
+      // Found by the fuzzing harness (test/fuzz/corpus/oci-manifest/crash-null-layer.json): a layer that is
+      // not an object was a TypeError.
+      ...[null, 'layer', 7, true, ['x']].map((layer): [unknown, RegExp] => [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          artifactType: AURION_MEDIA_TYPE.artifact,
+          layers: [layer],
+        },
+        Array.isArray(layer) ? /layer media type is undefined/ : /its layer is .*, not a JSON object/,
+      ]),
     ];
     for (const [value, why] of cases) {
       const bytes = Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
