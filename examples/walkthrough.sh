@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: init a Rust plugin -> cargo build -> build -> sign -> verify -> publish to a
-# directory registry -> pull back -> verify, with the public example keys in keys-example/ (never use them for
-# anything real).
+# directory registry -> pull back -> verify -> run, with the public example keys in keys-example/ (never use them
+# for anything real).
 # Usage: examples/walkthrough.sh [WORKDIR]   (default: a fresh temporary folder, printed at the end)
 #
 # The plugin is compiled with cargo when a Rust toolchain with a WASI target (and its linker) is installed:
@@ -92,5 +92,11 @@ cli verify "$work/pulled.aurion" --trusted-key "$keys/example.pub"
 
 # 6. The cache key the orchestrator computes for a job of this plugin.
 cli cache-key --name dns-enum --version 0.1.0 --config '{"domain":"example.com","depth":2}' --scope scope-1
+
+# 7. Run the verified plugin in the local sandbox, as the orchestrator would: the job contract is checked (the
+#    plugin must answer for this job with the same cache key as step 6; the SDK computes it from the config as
+#    written, in any key order).
+cli run "$work/pulled.aurion" --trusted-key "$keys/example.pub" \
+  --target example.com --config '{"domain":"example.com","depth":2}' --scope scope-1 --job-id walkthrough-1
 
 echo "walkthrough complete: $work" >&2

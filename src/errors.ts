@@ -33,6 +33,18 @@ export const EXIT_CODE_OF = {
   AUTHORIZATION_DENIED: 1,
   /** An authorization envelope or statement that does not parse, fails its schema or holds an invalid entry. */
   AUTHORIZATION_MALFORMED: 3,
+  /** run: the module imports something the local sandbox does not provide (network hostcalls). */
+  HOST_IMPORT_UNAVAILABLE: 4,
+  /** run: what this machine cannot do (a container engine that is not installed). */
+  UNSUPPORTED: 4,
+  /** run: the plugin trapped, returned or exited non-zero, ran out of time or hit the memory cap. */
+  PLUGIN_FAILED: 1,
+  /** run: the plugin's stdout is not one JobResult object for this job. */
+  RESULT_INVALID: 1,
+  /** run: the plugin's cache_key is not the orchestrator's key for this job. */
+  CACHE_KEY_MISMATCH: 1,
+  /** run: the plugin reported `success: false`. */
+  JOB_FAILED: 1,
   INTERNAL: 4,
 } as const;
 

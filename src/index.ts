@@ -20,6 +20,8 @@ export {
 export type { BundleContents, ReadBundleOptions } from './core/bundle/index.js';
 export { type CacheKey, type CacheKeyInput, computeCacheKey } from './core/cachekey.js';
 export type { InspectOptions, InspectReport } from './core/inspect.js';
+export type { JobRequest } from './core/job/request.js';
+export type { JobResult } from './core/job/result.js';
 export { type Ed25519PrivateKey, generateEd25519KeyPair, loadPrivateKey } from './core/keys.js';
 export type { TrustPolicy } from './core/policy.js';
 export {
@@ -47,6 +49,7 @@ export { readBundle } from './io/bundle-file.js';
 export { loadSigningKeys, type SigningKeySources, type SigningKeys } from './io/signing-keys.js';
 export { loadTrust, loadTrustPolicyFile, type TrustSources } from './io/trust.js';
 export { type BuildOptions, type BuildResult, buildBundle } from './ops/build.js';
+export type { AuthorizationVerdict, RunAuthorization } from './ops/gate.js';
 export { type InitOptions, type InitResult, initProject, type RustTarget } from './ops/init.js';
 export { inspectBundle } from './ops/inspect.js';
 export {
@@ -58,6 +61,7 @@ export {
   pullBundle,
   type RegistryOptions,
 } from './ops/publish.js';
+export { containerRunCommand, type JobSpec, type RunOptions, type RunReport, runPlugin } from './ops/run.js';
 export { type SignOptions, type SignResult, signBundle } from './ops/sign.js';
 export { verifyBundle, verifyBundles } from './ops/verify.js';
 export { generatePgpKeyPair } from './pgp-lazy.js';

@@ -3,6 +3,8 @@ export {
   checkWasm,
   DEFAULT_MEMORY_MIB,
   type ExternKind,
+  NONDETERMINISTIC_WASI_IMPORTS,
+  nondeterministicImports,
   scanWasm,
   WASI_MODULE,
   WASM_PAGE_SIZE,

@@ -47,7 +47,7 @@ export async function signingKey(flags: KeyFlags, env: NodeJS.ProcessEnv): Promi
 
 /** A TIME flag: RFC 3339 or a duration from `now` (`72h`); USAGE otherwise. */
 export async function timeFlag(flag: string, text: string, now: Date): Promise<Date> {
-  const { parseTimeArgument } = await import('../core/authz/time.js');
+  const { parseTimeArgument } = await import('../core/time.js');
   const time = parseTimeArgument(text, now);
   if (time === undefined) {
     throw new AurionError(

@@ -7,6 +7,7 @@ import { register as inspect } from '../commands/inspect.js';
 import { register as keygen } from '../commands/keygen.js';
 import { register as publish } from '../commands/publish.js';
 import { register as pull } from '../commands/pull.js';
+import { register as run } from '../commands/run.js';
 import { register as sign } from '../commands/sign.js';
 import { register as verify } from '../commands/verify.js';
 import type { Cli } from './context.js';
@@ -21,6 +22,7 @@ export const COMMANDS: ReadonlyArray<(program: Command, cli: Cli) => void> = [
   inspect,
   publish,
   pull,
+  run,
   cacheKey,
   authz,
 ];

@@ -105,6 +105,14 @@ export function inspectText(style: ChalkInstance, report: InspectReport): string
           `${m.sha256} ${m.digest_matches_manifest ? style.green('(matches manifest)') : style.red('(DOES NOT MATCH manifest)')}`,
         ],
         ['imports', list(m.imports.map((i) => `${i.module}.${i.name} (${i.kind})`))],
+        [
+          'non-deterministic',
+          m.nondeterministic_imports.length === 0
+            ? 'none'
+            : style.yellow(
+                `${m.nondeterministic_imports.join(', ')} (plugins should avoid clocks and randomness)`,
+              ),
+        ],
         ['exports', list(m.exports.map((e) => `${e.name} (${e.kind})`))],
         ...m.memories.map(
           (mem, i): Row => [m.memories.length === 1 ? 'memory' : `memory ${i}`, memoryText(mem)],

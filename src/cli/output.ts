@@ -64,6 +64,7 @@ export class Output {
   private readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
   private readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
   private printed = false;
+  private passthroughOpen = false;
 
   constructor(options: OutputOptions) {
     this.json = options.json;
@@ -89,6 +90,13 @@ export class Output {
     this.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   }
 
+  /** Prints one JSON document already serialized (e.g. with numbers kept exactly); a second one is a bug. */
+  printJsonText(text: string): void {
+    if (this.printed) throw new Error('a JSON document was already printed');
+    this.printed = true;
+    this.stdout.write(`${text}\n`);
+  }
+
   /** A line of result text on stdout (never in --json mode); data in it must already be terminalSafe. */
   line(text: string): void {
     if (!this.json) this.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -97,6 +105,21 @@ export class Output {
   /** A diagnostic on stderr (also in --json mode: stdout stays a single document); one line, escaped. */
   warn(text: string): void {
     this.stderr.write(`${this.style.yellow('warning:')} ${terminalSafe(text)}\n`);
+  }
+
+  /**
+   * Bytes from elsewhere passed through to stderr as they are (a plugin's stderr, `run`). endPassthrough()
+   * ends them with a newline when they did not end with one, before our own diagnostics follow.
+   */
+  passthrough(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.stderr.write(chunk);
+    this.passthroughOpen = chunk[chunk.length - 1] !== 0x0a;
+  }
+
+  endPassthrough(): void {
+    if (this.passthroughOpen) this.stderr.write('\n');
+    this.passthroughOpen = false;
   }
 
   info(text: string): void {

@@ -53,6 +53,12 @@ export function register(program: Command, cli: Cli): void {
         });
         progress?.end();
         progress = undefined;
+        if (result.nondeterministicImports.length > 0) {
+          cli.out.warn(
+            `the module imports non-deterministic WASI functions (${result.nondeterministicImports.join(', ')}): ` +
+              'a job should depend on its request only (same request, same result and cache key); avoid clocks and randomness',
+          );
+        }
         cli.out.result({ bundle: result.bundle, sha256: result.sha256 }, (d) =>
           [`${cli.out.style.green('built')} ${d.bundle}`, `sha256 ${d.sha256}`].join('\n'),
         );

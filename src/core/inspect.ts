@@ -17,7 +17,7 @@ import {
   requiresAuthorization,
 } from './types.js';
 import { type VerifyResult, verifyContents } from './verify.js';
-import type { WasmInfo } from './wasm.js';
+import { nondeterministicImports, type WasmInfo } from './wasm.js';
 
 /** The runtime's defaults, which are also the maxima a manifest may declare (SPEC §3, plugin model). */
 export const RUNTIME_DEFAULT_LIMITS = { memory_mib: 64, timeout_seconds: 300 } as const;
@@ -51,6 +51,8 @@ export interface WasmRuntimeFacts {
     readonly exports: WasmInfo['exports'];
     readonly memories: readonly MemoryFacts[];
     readonly custom_sections: WasmInfo['customSections'];
+    /** WASI functions whose results differ from run to run (clocks, random), which plugins should avoid. */
+    readonly nondeterministic_imports: readonly string[];
   };
   readonly host_imports: readonly string[];
   readonly limits: {
@@ -224,6 +226,7 @@ function runtimeFacts(
       exports: wasm!.exports,
       memories: memoryFacts(wasm!),
       custom_sections: wasm!.customSections,
+      nondeterministic_imports: nondeterministicImports(wasm!),
     },
     host_imports: manifest.host_imports ?? [],
     limits: limitsOf(manifest),

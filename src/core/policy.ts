@@ -10,6 +10,7 @@ import { trustPolicy as trustPolicyValidator } from '../generated/validators.js'
 import { type Ed25519PublicKey, loadPublicKey } from './keys.js';
 import type { PgpPublicKey, PgpRevocation } from './pgp.js';
 import { readDocument } from './schema.js';
+import { parseRfc3339 } from './time.js';
 import { type Manifest, type RiskClass, riskRank } from './types.js';
 
 /** Restrictions shared by Ed25519 and OpenPGP trust entries. */
@@ -104,7 +105,7 @@ function crossFieldIssues(doc: RawPolicy): Issue[] {
   const check = (list: ReadonlyArray<RawRules & { id: string }>, base: string, idField: string) => {
     list.forEach((entry, i) => {
       const at = `${base}/${i}`;
-      if (entry.expires !== undefined && parseTimestamp(entry.expires) === undefined) {
+      if (entry.expires !== undefined && parseRfc3339(entry.expires) === undefined) {
         issues.push({
           at: `${at}/expires`,
           message: `is not a real date-time: ${JSON.stringify(entry.expires)}`,
@@ -133,40 +134,12 @@ function crossFieldIssues(doc: RawPolicy): Issue[] {
   return issues;
 }
 
-/** Parses an RFC 3339 timestamp (already shape-checked by the schema); undefined for impossible dates. */
-function parseTimestamp(text: string): Date | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})/.exec(text);
-  if (m === null) return undefined;
-  const [year, month, day, hour, minute, second] = m.slice(1).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  // Date.parse rolls 2027-02-30 over to March; compare the fields back to refuse such dates.
-  const probe = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
-  if (
-    probe.getUTCFullYear() !== year ||
-    probe.getUTCMonth() !== month - 1 ||
-    probe.getUTCDate() !== day ||
-    probe.getUTCHours() !== hour ||
-    probe.getUTCMinutes() !== minute ||
-    probe.getUTCSeconds() !== second
-  ) {
-    return undefined;
-  }
-  const ms = Date.parse(text);
-  return Number.isNaN(ms) ? undefined : new Date(ms);
-}
-
 function rulesOf(raw: RawRules, source: string): TrustRules {
   return {
     name: raw.name,
     maxRiskClass: raw.max_risk_class ?? DEFAULT_RULES.maxRiskClass,
     plugins: raw.plugins ?? DEFAULT_RULES.plugins,
-    expires: raw.expires === undefined ? undefined : parseTimestamp(raw.expires),
+    expires: raw.expires === undefined ? undefined : parseRfc3339(raw.expires),
     source,
   };
 }

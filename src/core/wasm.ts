@@ -60,6 +60,25 @@ export interface WasmInfo {
 export const WASM_PAGE_SIZE = 64 * 1024;
 /** The import module every WASI preview 1 module uses; always allowed. */
 export const WASI_MODULE = 'wasi_snapshot_preview1';
+/**
+ * WASI preview 1 functions whose results differ from run to run: clocks, timers and randomness. The seed asks
+ * plugins to avoid them (a job's result should depend on its request only), so inspect lists them and build
+ * warns about them.
+ */
+export const NONDETERMINISTIC_WASI_IMPORTS: readonly string[] = [
+  'clock_res_get',
+  'clock_time_get',
+  'poll_oneoff',
+  'random_get',
+];
+
+/** The non-deterministic WASI functions a module imports, in import order. */
+export function nondeterministicImports(info: Pick<WasmInfo, 'imports'>): string[] {
+  return info.imports
+    .filter((i) => i.module === WASI_MODULE && NONDETERMINISTIC_WASI_IMPORTS.includes(i.name))
+    .map((i) => i.name);
+}
+
 /** Default of `limits.memory_mib` (the runtime's default and maximum, SPEC §3). */
 export const DEFAULT_MEMORY_MIB = 64;
 /**

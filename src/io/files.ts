@@ -221,3 +221,18 @@ export async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+/** Reads standard input to its end, refusing more than `maxBytes` (IO_ERROR) rather than holding it all. */
+export async function readStdin(what: string, maxBytes = 16 * 1024 * 1024): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      process.stdin.destroy();
+      throw new AurionError('IO_ERROR', `cannot read ${what} from stdin: more than ${maxBytes} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}

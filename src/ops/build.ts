@@ -12,7 +12,7 @@ import { DEFAULT_LIMITS, ENTRY, USTAR_MAX_NUMBER } from '../core/bundle/format.j
 import { type BundleSpec, type WrittenBundle, writeBundle } from '../core/bundle/writer.js';
 import { parseManifest } from '../core/manifest.js';
 import type { Manifest } from '../core/types.js';
-import { checkWasm, WasmScanner } from '../core/wasm.js';
+import { checkWasm, nondeterministicImports, WasmScanner } from '../core/wasm.js';
 import { AurionError, ioError } from '../errors.js';
 import { writeStreamAtomic } from '../io/atomic.js';
 import { INPUT_LIMITS, openRegularFile, readSmallFile } from '../io/files.js';
@@ -39,6 +39,8 @@ export interface BuildResult {
   readonly size: number;
   /** The manifest as stored in the bundle. */
   readonly manifest: Manifest;
+  /** Non-deterministic WASI functions the module imports (clocks, random); [] for none or a container. */
+  readonly nondeterministicImports: readonly string[];
 }
 
 const CHUNK = 1024 * 1024;
@@ -58,9 +60,11 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   let bundleManifest: Record<string, unknown> = { ...manifest };
   let module: BundleSpec['module'];
   let checkSecondRead = () => {};
+  let nondeterministic: readonly string[] = [];
   if (manifest.runtime === 'wasm') {
     const modulePath = resolve(options.dir, manifest.module!.path);
     const first = await hashAndCheckModule(modulePath, manifest, options);
+    nondeterministic = first.nondeterministicImports;
     // Spread keeps key order: `module` stays where the author put it.
     bundleManifest = { ...manifest, module: { path: ENTRY.module, sha256: first.sha256, size: first.size } };
     const again = createHash('sha256');
@@ -100,7 +104,13 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     written = await writeBundle(out, { manifestBytes, mtime, ...(module === undefined ? {} : { module }) });
     checkSecondRead();
   });
-  return { bundle: output, sha256: written!.sha256, size: written!.size, manifest: stored };
+  return {
+    bundle: output,
+    sha256: written!.sha256,
+    size: written!.size,
+    manifest: stored,
+    nondeterministicImports: nondeterministic,
+  };
 }
 
 /** Opening flags of module reads: a FIFO swapped in for the module must not block the open. */
@@ -124,7 +134,7 @@ async function hashAndCheckModule(
   path: string,
   manifest: Manifest,
   options: BuildOptions,
-): Promise<{ sha256: string; size: number }> {
+): Promise<{ sha256: string; size: number; nondeterministicImports: string[] }> {
   const limit = options.maxModuleSize ?? DEFAULT_LIMITS.module;
   let handle: Awaited<ReturnType<typeof open>>;
   let expected: number;
@@ -173,7 +183,8 @@ async function hashAndCheckModule(
       hint: 'make sure nothing modifies the module while aurion-plugin builds, then try again',
     });
   }
-  checkWasm(scanner.finish(), manifest, path);
+  const info = scanner.finish();
+  checkWasm(info, manifest, path);
   const sha256 = hash.digest('hex');
   const declared = manifest.module!;
   // A source manifest may pin the module it expects; a different file is a mismatch, not a silent update.
@@ -190,7 +201,7 @@ async function hashAndCheckModule(
       },
     );
   }
-  return { sha256, size };
+  return { sha256, size, nondeterministicImports: nondeterministicImports(info) };
 }
 
 /** The second read, straight into the bundle; hashed on the way to prove it is the file the first read checked. */

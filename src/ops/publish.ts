@@ -9,15 +9,15 @@
  *
  * pull writes the bundle to a temporary file beside the output, checks its digest against the one the registry
  * recorded (directory index or OCI manifest) while copying, verifies it when trust material is given, and only
- * then renames it into place.
+ * then renames it into place (io/atomic.ts writeStaged: a linked output's target is replaced, a device or FIFO
+ * output is written into after the checks).
  */
-import { rename, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { BundleContents } from '../core/bundle/index.js';
 import type { TrustPolicy } from '../core/policy.js';
 import { type VerifyResult, verifyContents } from '../core/verify.js';
-import { AurionError, EXIT_CODE_OF, ioError } from '../errors.js';
-import { tempPathFor } from '../io/atomic.js';
+import { AurionError, EXIT_CODE_OF } from '../errors.js';
+import { writeStaged } from '../io/atomic.js';
 import { readBundle } from '../io/bundle-file.js';
 import { bundleFileName } from '../registry/directory.js';
 import { parsePluginRef } from '../registry/reference.js';
@@ -27,7 +27,6 @@ import {
   type PluginRegistry,
   type RegistryTrust,
 } from '../registry/registry.js';
-import { disown, own } from '../registry/scratch.js';
 import { verifyBundle } from './verify.js';
 
 /** What a long step reports: reading (verifying) a bundle, or moving its bytes to or from a registry. */
@@ -149,49 +148,42 @@ export async function pullBundle(spec: string, options: PullOptions): Promise<Pu
   const { name, version } = parsePluginRef(spec);
   const registry = openRegistry(options.registry, options);
   const output = resolve(options.output ?? bundleFileName(name, version));
-  const tmp = tempPathFor(output);
-  own(tmp);
   const onTransfer = (done: number, total: number) => options.onProgress?.('transfer', done, total);
   try {
-    const fetched = await registry.fetch(name, version, tmp, output, onTransfer);
-
-    let verification: VerifyResult | undefined;
-    if (options.trust !== undefined) {
-      const result = await verifyBundle(tmp, options.trust, {
-        ...(options.now === undefined ? {} : { now: options.now }),
-        ...(options.maxModuleSize === undefined ? {} : { maxModuleSize: options.maxModuleSize }),
-      });
-      verification = relabel(result, tmp, output);
-      if (!verification.ok) throw verificationFailed(output, verification, 'the trust flags');
-      const plugin = verification.plugin!;
-      if (plugin.name !== name || plugin.version !== version) {
-        throw new AurionError(
-          'REGISTRY_ERROR',
-          `registry ${options.registry} served ${plugin.name}@${plugin.version} for ${name}@${version}`,
-          { hint: 'the registry is misconfigured or was tampered with; tell its operator' },
-        );
+    // The bundle is downloaded to a temporary file, checked and verified there, and only then becomes the output.
+    return await writeStaged(output, async (tmp) => {
+      const fetched = await registry.fetch(name, version, tmp, output, onTransfer);
+      let verification: VerifyResult | undefined;
+      if (options.trust !== undefined) {
+        const result = await verifyBundle(tmp, options.trust, {
+          ...(options.now === undefined ? {} : { now: options.now }),
+          ...(options.maxModuleSize === undefined ? {} : { maxModuleSize: options.maxModuleSize }),
+        });
+        verification = relabel(result, tmp, output);
+        if (!verification.ok) throw verificationFailed(output, verification, 'the trust flags');
+        const plugin = verification.plugin!;
+        if (plugin.name !== name || plugin.version !== version) {
+          throw new AurionError(
+            'REGISTRY_ERROR',
+            `registry ${options.registry} served ${plugin.name}@${plugin.version} for ${name}@${version}`,
+            { hint: 'the registry is misconfigured or was tampered with; tell its operator' },
+          );
+        }
       }
-    }
-    try {
-      await rename(tmp, output);
-    } catch (e) {
-      throw ioError(output, 'write', e);
-    }
-    disown(tmp);
-    return {
-      name,
-      version,
-      registry: options.registry,
-      bundle: output,
-      sha256: fetched.sha256,
-      size: fetched.size,
-      ...(verification === undefined ? {} : { verification }),
-      ...(fetched.reference === undefined ? {} : { reference: fetched.reference, digest: fetched.digest }),
-    };
+      const pulled: PullResult = {
+        name,
+        version,
+        registry: options.registry,
+        bundle: output,
+        sha256: fetched.sha256,
+        size: fetched.size,
+        ...(verification === undefined ? {} : { verification }),
+        ...(fetched.reference === undefined ? {} : { reference: fetched.reference, digest: fetched.digest }),
+      };
+      return pulled;
+    });
   } finally {
     registry.close();
-    await unlink(tmp).catch(() => {});
-    disown(tmp);
   }
 }
 

@@ -4,21 +4,18 @@
  * a dead process (SIGKILL, power loss) from files another live process is still writing, and remove them.
  * SIGINT/SIGTERM/SIGHUP remove what this process owns before it ends.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { hostTag } from '../io/owner.js';
 
 // Scratch files are removed on SIGINT/SIGTERM/SIGHUP by the tool's one cleanup registry.
 export { disown, own } from '../io/atomic.js';
+// One notion of a scratch file's owner for the whole tool.
+export { hostTag, isProcessAlive, ownerIsDead } from '../io/owner.js';
 
 /** Prefix of every temporary file the registry writes (hidden, so listings stay clean). */
 export const TEMP_PREFIX = '.aurion-tmp.';
-
-/** 8 hex digits naming this host in file names (host names may hold characters unfit for file names). */
-export function hostTag(host: string = hostname()): string {
-  return createHash('sha256').update(host).digest('hex').slice(0, 8);
-}
 
 /** A fresh temporary file name in `dir`: `.aurion-tmp.<pid>.<host tag>.<random>`. */
 export function tempName(dir: string): string {
@@ -29,25 +26,6 @@ export function tempName(dir: string): string {
 export function tempOwner(name: string): { pid: number; hostTag: string } | undefined {
   const m = /^\.aurion-tmp\.([1-9][0-9]{0,9})\.([0-9a-f]{8})\.[0-9a-f]{12}$/.exec(name);
   return m === null ? undefined : { pid: Number(m[1]), hostTag: m[2]! };
-}
-
-/**
- * True when a process with this pid exists on this host. EPERM means it exists but belongs to another user.
- * A recycled pid reads as alive: the safe side (its files are kept, a lock is waited for, not broken).
- */
-export function isProcessAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
-
-/** True when a scratch file's owner is known to be gone: on this host, and its pid no longer exists. */
-export function ownerIsDead(owner: { pid: number; hostTag: string }): boolean {
-  return owner.hostTag === hostTag() && !isProcessAlive(owner.pid);
 }
 
 /**

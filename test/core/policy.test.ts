@@ -34,6 +34,20 @@ const parse = (doc: unknown, files?: Record<string, string>) =>
   parseTrustPolicy(Buffer.from(typeof doc === 'string' ? doc : JSON.stringify(doc)), context(files));
 
 describe('parseTrustPolicy', () => {
+  it('reads expires with lowercase t and z, and with offsets (RFC 3339)', async () => {
+    for (const [expires, instant] of [
+      ['2027-12-31t00:00:00z', '2027-12-31T00:00:00.000Z'],
+      ['2027-12-31t01:00:00+01:00', '2027-12-31T00:00:00.000Z'],
+      ['2027-12-30T19:00:00.5-05:00', '2027-12-31T00:00:00.500Z'],
+    ] as const) {
+      const policy = await parse({
+        schema_version: 1,
+        keys: [{ key_id: alice.keyId, public_key: alice.publicPem, expires }],
+      });
+      assert.equal(policy.keys[0]!.expires?.toISOString(), instant, expires);
+    }
+  });
+
   it('loads keys from files (relative names passed through) and inline, with every field', async () => {
     const policy = await parse(
       {

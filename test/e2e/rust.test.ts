@@ -189,10 +189,107 @@ describe('init --template rust: built with cargo, then build, sign, verify', () 
     );
   });
 
+  /** A config that JSON.parse + JSON.stringify would change: the host must pass it to the plugin as written. */
+  const HARD_CONFIG =
+    '{"labels":["www","api"],"big":9007199254740993,"f":1.0,"e":1e21,"small":1e-7,"ü":{"日本":[[1,2.50],[]]},"neg":-0.0,"z":[{"b":1,"a":[true,null]}]}';
+
+  it('runs under `run` with the cache key run expects, every number of the config intact (--config)', async () => {
+    const bundle = join(project, 'dist', 'dns-enum-0.1.0.aurion');
+    const r = await runCli([
+      'run',
+      bundle,
+      '--trusted-key',
+      join(KEYS, 'example.pub'),
+      '--target',
+      'example.com',
+      '--config',
+      HARD_CONFIG,
+      '--scope',
+      'engagement-42',
+      '--job-id',
+      'job-7',
+      '--json',
+    ]);
+    assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}`);
+    assert.equal(r.json.ok, true);
+    const expected = computeCacheKey({
+      name: 'dns-enum',
+      version: '0.1.0',
+      config: HARD_CONFIG,
+      scope: 'engagement-42',
+    }).cacheKey;
+    assert.equal(r.json.expected_cache_key, expected);
+    assert.equal(r.json.job_result.cache_key, expected);
+    assert.equal(r.json.job_result.job_id, 'job-7');
+    assert.equal(r.json.job_result.success, true);
+    assert.deepEqual(r.json.job_result.output_json, {
+      target: 'example.com',
+      candidates: ['www.example.com', 'api.example.com'],
+    });
+    assert.deepEqual(r.json.limits, { memory_mib: 64, timeout_seconds: 300 });
+  });
+
+  it('runs under `run --request` (proto3 JobRequest, serializedConfig as text) with the expected key', async (t) => {
+    const dir = await tempDir(t);
+    const config = '{"labels":["ns1"],"n":[18446744073709551615,-9223372036854775808,0.1,1E-5]}';
+    const request = join(dir, 'job.json');
+    await writeFile(
+      request,
+      JSON.stringify({
+        jobId: 'req-1',
+        pluginName: 'dns-enum',
+        version: '0.1.0',
+        target: 'sub.example.org',
+        serializedConfig: config,
+        scopeId: 'scope-ü',
+      }),
+    );
+    const bundle = join(project, 'dist', 'dns-enum-0.1.0.aurion');
+    const r = await runCli([
+      'run',
+      bundle,
+      '--trusted-key',
+      join(KEYS, 'example.pub'),
+      '--request',
+      request,
+      '--json',
+    ]);
+    assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}`);
+    const expected = computeCacheKey({
+      name: 'dns-enum',
+      version: '0.1.0',
+      config,
+      scope: 'scope-ü',
+    }).cacheKey;
+    assert.equal(r.json.job_result.cache_key, expected);
+    assert.deepEqual(r.json.job_result.output_json.candidates, ['ns1.sub.example.org']);
+  });
+
+  it('a plugin Err is JOB_FAILED (exit 1) under `run`, with the message in output_json.error', async () => {
+    const bundle = join(project, 'dist', 'dns-enum-0.1.0.aurion');
+    const r = await runCli([
+      'run',
+      bundle,
+      '--trusted-key',
+      join(KEYS, 'example.pub'),
+      '--target',
+      'example.com',
+      '--config',
+      '{"labels":[1]}',
+      '--scope',
+      's',
+      '--json',
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.json.ok, false);
+    assert.equal(r.json.error.code, 'JOB_FAILED');
+    assert.deepEqual(r.json.job_result.output_json, { error: 'config.labels: 1 is not a string' });
+    assert.equal(r.json.job_result.cache_key, r.json.expected_cache_key);
+  });
+
   it('answers the job contract: job_id and the cache key the host computes, every number intact', async (t) => {
     const dir = await tempDir(t);
-    const config =
-      '{"labels":["www","api"],"big":9007199254740993,"f":1.0,"e":1e21,"small":1e-7,"ü":{"日本":[[1,2.50],[]]},"neg":-0.0}';
+    const config = HARD_CONFIG;
     const fields = {
       job_id: 'job-42',
       plugin_name: 'dns-enum',

@@ -38,6 +38,8 @@ async function walkthrough(work: string, env: Record<string, string>): Promise<s
   ]);
   assert.equal(verify.code, 0, verify.stderr);
   assert.equal(verify.json.results[0].signer.key_id, entry.key_id);
+  // It ends by running the verified plugin: the job contract held (its answer, its cache key).
+  assert.match(stderr, /✓ dns-enum@0\.1\.0 job "walkthrough-1" succeeded in \d+ ms/);
   // The Rust project init wrote is there, with the SDK vendored.
   assert.match(await readFile(join(work, 'dns-enum', 'src', 'lib.rs'), 'utf8'), /export_plugin!\(DnsEnum\);/);
   return stderr;

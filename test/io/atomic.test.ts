@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
-import { writeFileAtomic, writeStreamAtomic } from '../../src/io/atomic.js';
+import { tempPathFor, writeFileAtomic, writeStreamAtomic } from '../../src/io/atomic.js';
 import { expectAurionError, ROOT, tempDir } from '../helpers.js';
 
 describe('atomic writes', () => {
@@ -69,5 +69,32 @@ describe('atomic writes', () => {
       assert.equal(await ended, signal);
       assert.deepEqual(await readdir(dir), [], `temporary file left after ${signal}`);
     }
+  });
+
+  it('refuse a loop of symbolic links (IO_ERROR), leaving the links as they were', async (t) => {
+    const dir = await tempDir(t);
+    await symlink('b', join(dir, 'a'));
+    await symlink('a', join(dir, 'b'));
+    const e = await expectAurionError(() => writeFileAtomic(join(dir, 'a'), 'x'), 'IO_ERROR');
+    assert.match(e.message, /symbolic links/);
+    assert.ok((await lstat(join(dir, 'a'))).isSymbolicLink());
+    assert.deepEqual((await readdir(dir)).sort(), ['a', 'b']);
+  });
+
+  it('make temporary names of at most 255 bytes that name this process, for outputs of up to 255 bytes', () => {
+    for (const name of ['out.bin', 'x'.repeat(209), 'x'.repeat(210), 'é'.repeat(127), 'y'.repeat(255)]) {
+      const tmp = tempPathFor(join('/some/dir', name));
+      const base = tmp.slice('/some/dir/'.length);
+      assert.ok(
+        Buffer.byteLength(base) <= 255,
+        `${Buffer.byteLength(base)} bytes for a ${name.length}-char name`,
+      );
+      assert.match(base, new RegExp(`\\.aurion-tmp-${process.pid}-[0-9a-f]{8}-[0-9a-f]{12}$`));
+      // The same output always gets the same prefix (so leftovers can be found), and different names differ.
+      const again = tempPathFor(join('/some/dir', name));
+      assert.equal(again.slice(0, again.lastIndexOf('-')), tmp.slice(0, tmp.lastIndexOf('-')));
+    }
+    const long = (c: string) => tempPathFor(join('/d', 'x'.repeat(250) + c));
+    assert.notEqual(long('a').split('.aurion-tmp-')[0], long('b').split('.aurion-tmp-')[0]);
   });
 });

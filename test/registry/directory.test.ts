@@ -70,6 +70,24 @@ describe('directory registry: publish', () => {
     assert.deepEqual(await readdir(join(root, 'plugins', 'dns-enum')), ['dns-enum-1.2.0.aurion']);
   });
 
+  it('reads index times with lowercase t and z, and with offsets (RFC 3339)', async (t) => {
+    const base = await tempDir(t);
+    const root = join(base, 'registry');
+    const b = await fakeBundle(base, 'dns-enum', '1.2.0');
+    const reg = new DirectoryRegistry(root);
+    await reg.publish(b.path, b.entry, { now: NOW });
+    for (const time of ['2026-11-27t10:00:00z', '2026-11-27T12:00:00.5+02:00']) {
+      const index = JSON.parse(await readFile(join(root, 'index.json'), 'utf8'));
+      index.plugins['dns-enum']['1.2.0'].published_at = time;
+      await writeFile(join(root, 'index.json'), JSON.stringify(index));
+      const { entry, stream } = await new DirectoryRegistry(root).openBundle('dns-enum', '1.2.0');
+      assert.equal(entry.published_at, time);
+      for await (const _ of stream) {
+        // drain, so the file is closed
+      }
+    }
+  });
+
   it('publishing the same bytes again changes nothing', async (t) => {
     const base = await tempDir(t);
     const root = join(base, 'registry');

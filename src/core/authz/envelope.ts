@@ -10,9 +10,9 @@ import {
   authorization as statementValidator,
 } from '../../generated/validators.js';
 import { readDocument } from '../schema.js';
+import { parseRfc3339 } from '../time.js';
 import type { Capability } from '../types.js';
 import { parseTarget, type Target } from './target.js';
-import { parseRfc3339 } from './time.js';
 
 export const AUTHORIZATION_PAYLOAD_TYPE = 'application/vnd.aurion.authorization.v1+json';
 /** Largest envelope accepted (bytes): far above any real one, small enough to read whole. */

@@ -16,6 +16,8 @@
  *   signed envelope; `addAuthorizationSignature(envelope, key): { envelope, added }` — a co-signature.
  * - `parseAuthorization(bytes, source)`, `pae(type, payload)`, `parseTarget`, `entryMatches` for tools.
  */
+
+export { formatTime, parseDuration, parseRfc3339, parseTimeArgument } from '../time.js';
 export {
   type AuthorizationGrant,
   type AuthorizationJob,
@@ -54,7 +56,6 @@ export {
   type UrlTarget,
   type WildcardTarget,
 } from './target.js';
-export { formatTime, parseDuration, parseRfc3339, parseTimeArgument } from './time.js';
 export {
   type Authorizer,
   type AuthorizerPolicyContext,

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { AurionError } from '../../errors.js';
 import { signEd25519, verifyEd25519 } from '../ed25519.js';
 import type { Ed25519PrivateKey } from '../keys.js';
+import { formatTime } from '../time.js';
 import type { Capability } from '../types.js';
 import {
   AUTHORIZATION_PAYLOAD_TYPE,
@@ -16,7 +17,6 @@ import {
   parseAuthorization,
   serializeAuthorizationEnvelope,
 } from './envelope.js';
-import { formatTime } from './time.js';
 
 /** The statement to sign. */
 export interface AuthorizationInput {

@@ -11,8 +11,8 @@ import { trustPolicy as trustPolicyValidator } from '../../generated/validators.
 import { publicKeyProblem } from '../ed25519.js';
 import { keyIdOf, loadPublicKey } from '../keys.js';
 import { readDocument } from '../schema.js';
+import { parseRfc3339 } from '../time.js';
 import type { RiskClass } from '../types.js';
-import { parseRfc3339 } from './time.js';
 
 /** One trusted authorizer key. */
 export interface Authorizer {

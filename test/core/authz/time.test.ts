@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatTime, parseDuration, parseRfc3339, parseTimeArgument } from '../../../src/core/authz/time.js';
+import { formatTime, parseDuration, parseRfc3339, parseTimeArgument } from '../../../src/core/time.js';
 
 describe('authorization times', () => {
   it('reads RFC 3339 with T/Z in either case and with offsets', () => {
