@@ -106,7 +106,11 @@ export async function offlineCargoConfig(dir: string): Promise<void> {
   );
 }
 
-/** One target folder for every cargo build of a test run (dependencies are compiled once). */
+/**
+ * The cargo target folder of test/e2e/rust.test.ts, kept between runs in the OS temp dir (dependencies are
+ * compiled once; cargo's fingerprints decide what is rebuilt). Tests that run concurrently with it use their
+ * own folder (a suffix), so that no test copies a module another build is linking.
+ */
 export const SHARED_TARGET_DIR = join(tmpdir(), `aurion-rust-target-${process.getuid?.() ?? 0}`);
 
 /** Runs cargo with the toolchain in `cwd`; throws with cargo's stderr when it fails. */

@@ -177,6 +177,12 @@ export async function initProject(options: InitOptions): Promise<InitResult> {
   const { template, rustTarget } = templateOf(options);
   const manifestPath = join(dir, 'manifest.json');
   const gitignorePath = join(dir, '.gitignore');
+  // An existing manifest.json is refused before the flags are judged, as without a template.
+  if (!options.force && (await exists(manifestPath))) {
+    throw new AurionError('ALREADY_EXISTS', `${manifestPath} already exists; refusing to overwrite it`, {
+      hint: 'use --force to replace it',
+    });
+  }
   const manifest = starterManifest({
     name: options.name ?? basename(dir),
     capabilities: options.capabilities,
@@ -194,7 +200,7 @@ export async function initProject(options: InitOptions): Promise<InitResult> {
       : [];
   if (!options.force) {
     const taken = [];
-    for (const path of [manifestPath, ...projectFiles.map((f) => join(dir, f.path))]) {
+    for (const path of projectFiles.map((f) => join(dir, f.path))) {
       if (await exists(path)) taken.push(path);
     }
     if (taken.length > 0) {
