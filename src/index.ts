@@ -50,7 +50,7 @@ export { loadSigningKeys, type SigningKeySources, type SigningKeys } from './io/
 export { loadTrust, loadTrustPolicyFile, type TrustSources } from './io/trust.js';
 export { type BuildOptions, type BuildResult, buildBundle } from './ops/build.js';
 export type { AuthorizationVerdict, RunAuthorization } from './ops/gate.js';
-export { type InitOptions, type InitResult, initProject } from './ops/init.js';
+export { type InitOptions, type InitResult, initProject, type RustTarget } from './ops/init.js';
 export { inspectBundle } from './ops/inspect.js';
 export {
   type ProgressPhase,

@@ -55,6 +55,12 @@ describe('published package (npm pack --dry-run)', () => {
     ]) {
       has(path);
     }
+    // The Rust SDK's sources, which `init --template rust` vendors (src/io/sdk-sources.ts), and nothing else of it.
+    for (const path of ['sdk/rust/Cargo.toml', 'sdk/rust/README.md', 'sdk/rust/src/lib.rs']) has(path);
+    assert.deepEqual(
+      files.filter((path) => path.startsWith('sdk/')),
+      ['sdk/rust/Cargo.toml', 'sdk/rust/README.md', 'sdk/rust/src/lib.rs'],
+    );
     // bin/aurion-plugin.js loads dist/src/cli/launch.cjs, and package.json's entry points must exist.
     const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'));
     has(pkg.main.replace(/^\.\//, ''));
@@ -73,8 +79,8 @@ describe('published package (npm pack --dry-run)', () => {
     );
     assert.deepEqual(unwanted, [], 'files users do not need are in the package');
     assert.ok(
-      files.every((path) => /^(bin|dist\/src|schemas|specs)\//.test(path) || !path.includes('/')),
-      `unexpected folder in the package: ${files.filter((p) => p.includes('/') && !/^(bin|dist\/src|schemas|specs)\//.test(p))}`,
+      files.every((path) => /^(bin|dist\/src|schemas|specs|sdk\/rust)\//.test(path) || !path.includes('/')),
+      `unexpected folder in the package: ${files.filter((p) => p.includes('/') && !/^(bin|dist\/src|schemas|specs|sdk\/rust)\//.test(p))}`,
     );
   });
 

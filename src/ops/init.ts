@@ -1,15 +1,32 @@
 /**
- * `init`: a starter manifest.json and a .gitignore that keeps private keys and dist/ out of git (SPEC §7).
+ * `init`: a starter manifest.json and a .gitignore that keeps private keys and dist/ out of git (SPEC §7);
+ * with `template: 'rust'`, also a Rust plugin project around the vendored SDK (SPEC §10).
  * The starter manifest goes through the one manifest validator before anything is written, so a bad --name,
  * --capability or --runtime is MANIFEST_INVALID and leaves the folder untouched.
  */
 import { mkdir } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { validateManifest } from '../core/manifest.js';
+import {
+  DEFAULT_RUST_TARGET,
+  RUST_TARGETS,
+  type RustTarget,
+  rustModulePath,
+  rustTemplateFiles,
+  SDK_DIR,
+  type TemplateFile,
+} from '../core/rust-template.js';
 import { CAPABILITY_RISK, type Capability, type Manifest, type RiskClass, riskRank } from '../core/types.js';
 import { AurionError, ioError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { exists, INPUT_LIMITS, readSmallFileIfExists } from '../io/files.js';
+import { readSdkSources } from '../io/sdk-sources.js';
+
+export type { RustTarget } from '../core/rust-template.js';
+
+/** Project templates besides the bare manifest. */
+export const TEMPLATES = ['rust'] as const;
+export type Template = (typeof TEMPLATES)[number];
 
 export interface InitOptions {
   readonly dir: string;
@@ -18,8 +35,13 @@ export interface InitOptions {
   readonly capabilities: readonly string[];
   readonly runtime: string;
   readonly description?: string | undefined;
-  /** Replace an existing manifest.json. */
+  /** Replace an existing manifest.json (and, with a template, its other files). */
   readonly force: boolean;
+  /** A project template: `rust` writes a Rust plugin project (SPEC §10); USAGE for any other. */
+  readonly template?: string | undefined;
+  /** The Rust target of the template: wasm32-wasip1 (default) or wasm32-wasi (before Rust 1.78); USAGE for
+   * any other, or without a template. */
+  readonly rustTarget?: string | undefined;
 }
 
 export interface InitResult {
@@ -29,11 +51,15 @@ export interface InitResult {
   readonly manifest: Manifest;
   /** JSON pointers of placeholder values the author must replace before building. */
   readonly placeholders: string[];
+  /** With the Rust template: the target to build for (`cargo build --release --target ...`). */
+  readonly rustTarget?: RustTarget;
 }
 
 const GITIGNORE_HEADER = '# aurion-plugin: keep private keys and build output out of git';
 const GITIGNORE_PATTERNS = ['*.key', '*.pgp.key', '*.pgp.rev', '*.pem', '!*.pub', 'dist/'];
 export const GITIGNORE = `${GITIGNORE_HEADER}\n${GITIGNORE_PATTERNS.join('\n')}\n`;
+/** The Rust template also keeps cargo's build output out of git. */
+const RUST_GITIGNORE_PATTERNS = [...GITIGNORE_PATTERNS, 'target/'];
 
 /** A digest no image has: obviously a placeholder, yet it passes the schema so the file is valid. */
 export const PLACEHOLDER_DIGEST = `sha256:${'0'.repeat(64)}`;
@@ -60,7 +86,12 @@ const FLAG_OF: Readonly<Record<string, string>> = {
 };
 
 /** The starter manifest for the given flags, validated by the one manifest validator. */
-export function starterManifest(options: Omit<InitOptions, 'dir' | 'force'> & { name: string }): Manifest {
+export function starterManifest(
+  options: Omit<InitOptions, 'dir' | 'force' | 'template' | 'rustTarget'> & {
+    name: string;
+    rustTarget?: RustTarget;
+  },
+): Manifest {
   const { name, capabilities, runtime } = options;
   const manifest = {
     schema_version: 1,
@@ -83,7 +114,7 @@ export function starterManifest(options: Omit<InitOptions, 'dir' | 'force'> & { 
           },
         }
       : {
-          module: { path: `target/wasm32-wasip1/release/${name.replace(/-/g, '_')}.wasm` },
+          module: { path: rustModulePath(name, options.rustTarget ?? DEFAULT_RUST_TARGET) },
           host_imports: [],
         }),
     limits: { memory_mib: 64, timeout_seconds: 300 },
@@ -107,34 +138,111 @@ export function starterManifest(options: Omit<InitOptions, 'dir' | 'force'> & { 
   }
 }
 
+/** The template and Rust target of the options; USAGE when they do not fit together. */
+function templateOf(options: InitOptions): { template?: Template; rustTarget?: RustTarget } {
+  const { template, rustTarget } = options;
+  if (template === undefined) {
+    if (rustTarget !== undefined) {
+      throw new AurionError('USAGE', '--rust-target needs --template rust', {
+        hint: `aurion-plugin init DIR --template rust --rust-target ${rustTarget}`,
+      });
+    }
+    return {};
+  }
+  if (!(TEMPLATES as readonly string[]).includes(template)) {
+    throw new AurionError('USAGE', `unknown template ${JSON.stringify(template)}`, {
+      hint: `templates: ${TEMPLATES.join(', ')}`,
+    });
+  }
+  if (options.runtime !== 'wasm') {
+    throw new AurionError(
+      'USAGE',
+      `--template ${template} writes a wasm plugin; it cannot go with --runtime ${options.runtime}`,
+      {
+        hint: 'drop --runtime, or drop --template for a container plugin',
+      },
+    );
+  }
+  const target = rustTarget ?? DEFAULT_RUST_TARGET;
+  if (!(RUST_TARGETS as readonly string[]).includes(target)) {
+    throw new AurionError('USAGE', `unknown --rust-target ${JSON.stringify(target)}`, {
+      hint: `use ${RUST_TARGETS.join(' or ')} (wasm32-wasi for Rust before 1.78)`,
+    });
+  }
+  return { template: template as Template, rustTarget: target as RustTarget };
+}
+
 export async function initProject(options: InitOptions): Promise<InitResult> {
   const dir = resolve(options.dir);
+  const { template, rustTarget } = templateOf(options);
   const manifestPath = join(dir, 'manifest.json');
   const gitignorePath = join(dir, '.gitignore');
+  // An existing manifest.json is refused before the flags are judged, as without a template.
   if (!options.force && (await exists(manifestPath))) {
     throw new AurionError('ALREADY_EXISTS', `${manifestPath} already exists; refusing to overwrite it`, {
       hint: 'use --force to replace it',
     });
   }
-  const manifest = starterManifest({ ...options, name: options.name ?? basename(dir) });
-  const gitignore = await mergedGitignore(gitignorePath);
+  const manifest = starterManifest({
+    name: options.name ?? basename(dir),
+    capabilities: options.capabilities,
+    runtime: options.runtime,
+    description: options.description,
+    ...(rustTarget === undefined ? {} : { rustTarget }),
+  });
+  // The template's files, all known before anything is written.
+  const projectFiles: TemplateFile[] =
+    template === 'rust'
+      ? [
+          ...rustTemplateFiles(manifest, rustTarget ?? DEFAULT_RUST_TARGET),
+          ...(await readSdkSources()).map((f) => ({ ...f, path: `${SDK_DIR}/${f.path}` })),
+        ]
+      : [];
+  if (!options.force) {
+    const taken = [];
+    for (const path of projectFiles.map((f) => join(dir, f.path))) {
+      if (await exists(path)) taken.push(path);
+    }
+    if (taken.length > 0) {
+      throw new AurionError(
+        'ALREADY_EXISTS',
+        `${taken.join(', ')} already exist${taken.length === 1 ? 's' : ''}; refusing to overwrite ${taken.length === 1 ? 'it' : 'them'}`,
+        { hint: 'use --force to replace them, or init another folder' },
+      );
+    }
+  }
+  const gitignore = await mergedGitignore(
+    gitignorePath,
+    template === 'rust' ? RUST_GITIGNORE_PATTERNS : GITIGNORE_PATTERNS,
+  );
   try {
     await mkdir(dir, { recursive: true });
   } catch (e) {
     throw ioError(dir, 'create folder', e);
   }
-  // No-clobber unless --force, so a manifest.json created meanwhile is not replaced either.
+  // No-clobber unless --force, so a file created meanwhile is not replaced either.
   await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`, { overwrite: options.force });
   const files = [manifestPath];
   if (gitignore !== undefined) {
     await writeFileAtomic(gitignorePath, gitignore);
     files.push(gitignorePath);
   }
+  for (const file of projectFiles) {
+    const path = join(dir, ...file.path.split('/'));
+    try {
+      await mkdir(dirname(path), { recursive: true });
+    } catch (e) {
+      throw ioError(dirname(path), 'create folder', e);
+    }
+    await writeFileAtomic(path, file.content, { overwrite: options.force });
+    files.push(path);
+  }
   return {
     dir,
     files,
     manifest,
     placeholders: manifest.runtime === 'container' ? ['/container/image'] : [],
+    ...(rustTarget === undefined ? {} : { rustTarget }),
   };
 }
 
@@ -142,19 +250,20 @@ export async function initProject(options: InitOptions): Promise<InitResult> {
  * The .gitignore to write: ours when there is none; an existing one keeps every line and gets only the
  * patterns it lacks appended (never overwritten: it is the author's file). undefined: nothing to change.
  */
-async function mergedGitignore(path: string): Promise<string | undefined> {
+async function mergedGitignore(path: string, patterns: readonly string[]): Promise<string | undefined> {
+  const ours = `${GITIGNORE_HEADER}\n${patterns.join('\n')}\n`;
   let bytes: Buffer | undefined;
   try {
     bytes = await readSmallFileIfExists(path, '.gitignore', INPUT_LIMITS.gitignore);
   } catch (e) {
     // The plugin's folder is a file: no .gitignore, and creating the folder reports the problem.
-    if ((e as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENOTDIR') return GITIGNORE;
+    if ((e as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENOTDIR') return ours;
     throw e;
   }
-  if (bytes === undefined) return GITIGNORE;
+  if (bytes === undefined) return ours;
   const current = bytes.toString('utf8');
   const present = new Set(current.split(/\r?\n/).map((l) => l.trim()));
-  const missing = GITIGNORE_PATTERNS.filter((p) => !present.has(p));
+  const missing = patterns.filter((p) => !present.has(p));
   if (missing.length === 0) return undefined;
   const separator = current === '' || current.endsWith('\n') ? '' : '\n';
   return `${current}${separator}${current === '' ? '' : '\n'}${GITIGNORE_HEADER}\n${missing.join('\n')}\n`;

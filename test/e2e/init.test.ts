@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parseManifest } from '../../src/core/manifest.js';
-import { assertCliError, runCli, tempDir } from '../helpers.js';
+import { initProject } from '../../src/ops/init.js';
+import { assertCliError, ROOT, runCli, tempDir } from '../helpers.js';
 
 /** Reads the written manifest.json through the one manifest validator (it must pass). */
 async function writtenManifest(dir: string) {
@@ -315,5 +316,135 @@ describe('init: failures write nothing', () => {
     const r = await runCli(['init', join(parent, 'a-tool'), join(parent, 'b-tool'), '--json']);
     assertCliError(r, 2, 'USAGE');
     assert.deepEqual(await listing(parent), []);
+  });
+});
+
+describe('init --template rust', () => {
+  const SDK = join(ROOT, 'sdk', 'rust');
+
+  it('writes a Cargo project around the vendored SDK, capped at the manifest memory limit', async (t) => {
+    const dir = join(await tempDir(t), 'port-probe');
+    const r = await runCli(['init', dir, '--template', 'rust', '--capability', 'PortScan', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json.rust_target, 'wasm32-wasip1');
+    const rel = r.json.files.map((f: string) => relative(dir, f));
+    assert.deepEqual(rel, [
+      'manifest.json',
+      '.gitignore',
+      'Cargo.toml',
+      join('.cargo', 'config.toml'),
+      join('src', 'lib.rs'),
+      'README.md',
+      join('aurion-plugin-sdk', 'Cargo.toml'),
+      join('aurion-plugin-sdk', 'README.md'),
+      join('aurion-plugin-sdk', 'src', 'lib.rs'),
+    ]);
+    const manifest = await writtenManifest(dir);
+    assert.equal(manifest.module?.path, 'target/wasm32-wasip1/release/port_probe.wasm');
+    assert.equal(manifest.risk_class, 'Medium');
+
+    const cargoToml = await readFile(join(dir, 'Cargo.toml'), 'utf8');
+    assert.match(cargoToml, /^name = "port-probe"$/m);
+    assert.match(cargoToml, /^version = "0\.1\.0"$/m);
+    assert.match(cargoToml, /^crate-type = \["cdylib"\]$/m);
+    assert.match(cargoToml, /^aurion-plugin-sdk = \{ path = "aurion-plugin-sdk" \}$/m);
+    assert.match(
+      cargoToml,
+      /\[profile\.release\]\nopt-level = "z"\nlto = true\ncodegen-units = 1\npanic = "abort"\nstrip = true/,
+    );
+    assert.match(
+      await readFile(join(dir, '.cargo', 'config.toml'), 'utf8'),
+      /^\[target\.wasm32-wasip1\]\nrustflags = \["-C", "link-arg=--max-memory=67108864"\]$/m,
+    );
+    const lib = await readFile(join(dir, 'src', 'lib.rs'), 'utf8');
+    assert.match(lib, /pub struct PortProbe;/);
+    assert.match(lib, /"port-probe"/);
+    assert.match(lib, /vec!\[Capability::PortScan\]/);
+    assert.match(lib, /export_plugin!\(PortProbe\);/);
+    assert.match(
+      await readFile(join(dir, 'README.md'), 'utf8'),
+      /cargo build --release --target wasm32-wasip1/,
+    );
+    assert.ok((await readFile(join(dir, '.gitignore'), 'utf8')).split('\n').includes('target/'));
+    // The vendored SDK is this package's sdk/rust, unchanged.
+    for (const file of ['Cargo.toml', 'README.md', join('src', 'lib.rs')]) {
+      assert.equal(
+        await readFile(join(dir, 'aurion-plugin-sdk', file), 'utf8'),
+        await readFile(join(SDK, file), 'utf8'),
+        file,
+      );
+    }
+    assert.equal(r.stderr, '');
+  });
+
+  it('--rust-target wasm32-wasi moves module.path and the memory cap to that target', async (t) => {
+    const dir = join(await tempDir(t), 'old-rust');
+    const r = await runCli(['init', dir, '--template', 'rust', '--rust-target', 'wasm32-wasi']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /next: \(cd .*old-rust && cargo build --release --target wasm32-wasi\)/);
+    assert.equal((await writtenManifest(dir)).module?.path, 'target/wasm32-wasi/release/old_rust.wasm');
+    assert.match(await readFile(join(dir, '.cargo', 'config.toml'), 'utf8'), /^\[target\.wasm32-wasi\]$/m);
+    assert.match(
+      await readFile(join(dir, 'README.md'), 'utf8'),
+      /cargo build --release --target wasm32-wasi/,
+    );
+  });
+
+  it('works through the library from dist/ too (finds the SDK sources of the package)', async (t) => {
+    const dir = join(await tempDir(t), 'lib-made');
+    const result = await initProject({
+      dir,
+      capabilities: ['PassiveEnum'],
+      runtime: 'wasm',
+      force: false,
+      template: 'rust',
+    });
+    assert.equal(result.rustTarget, 'wasm32-wasip1');
+    assert.equal(
+      await readFile(join(dir, 'aurion-plugin-sdk', 'src', 'lib.rs'), 'utf8'),
+      await readFile(join(SDK, 'src', 'lib.rs'), 'utf8'),
+    );
+  });
+
+  const usage: Array<[string, string[], RegExp]> = [
+    [
+      '--rust-target without --template',
+      ['--rust-target', 'wasm32-wasi'],
+      /--rust-target needs --template rust/,
+    ],
+    ['an unknown --template', ['--template', 'go'], /unknown template "go"/],
+    [
+      'an unknown --rust-target',
+      ['--template', 'rust', '--rust-target', 'wasm32-unknown-unknown'],
+      /unknown --rust-target/,
+    ],
+    [
+      '--template rust with --runtime container',
+      ['--template', 'rust', '--runtime', 'container'],
+      /cannot go with --runtime container/,
+    ],
+  ];
+  for (const [what, flags, message] of usage) {
+    it(`${what} is a usage error (exit 2) and writes nothing`, async (t) => {
+      const parent = await tempDir(t);
+      const r = await runCli(['init', join(parent, 'x-tool'), ...flags, '--json']);
+      assertCliError(r, 2, 'USAGE');
+      assert.match(r.json.error.message, message);
+      assert.deepEqual(await listing(parent), []);
+    });
+  }
+
+  it('refuses to overwrite any template file (ALREADY_EXISTS, exit 4), writing nothing; --force replaces', async (t) => {
+    const dir = join(await tempDir(t), 'x-tool');
+    await mkdir(join(dir, 'src'), { recursive: true });
+    await writeFile(join(dir, 'src', 'lib.rs'), 'mine');
+    const r = await runCli(['init', dir, '--template', 'rust', '--json']);
+    assertCliError(r, 4, 'ALREADY_EXISTS');
+    assert.match(r.json.error.message, /src\/lib\.rs already exists/);
+    assert.deepEqual(await listing(dir), ['src']);
+    assert.equal(await readFile(join(dir, 'src', 'lib.rs'), 'utf8'), 'mine');
+    const forced = await runCli(['init', dir, '--template', 'rust', '--force', '--json']);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(await readFile(join(dir, 'src', 'lib.rs'), 'utf8'), /export_plugin!\(XTool\);/);
   });
 });
