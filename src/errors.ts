@@ -25,6 +25,10 @@ export const EXIT_CODE_OF = {
   VERSION_EXISTS: 4,
   NOT_FOUND: 4,
   REGISTRY_ERROR: 4,
+  /** SPEC §11: the registry's signed (TUF) metadata fails verification: rollback, freeze, mix-and-match, ... */
+  REGISTRY_UNTRUSTED: 1,
+  /** The registry cannot do what was asked (e.g. a version range on an OCI registry). */
+  UNSUPPORTED: 4,
   INTERNAL: 4,
 } as const;
 

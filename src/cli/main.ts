@@ -41,7 +41,8 @@ export function buildProgram(cli: Cli): Command {
   // anywhere: every command accepts them too (main() reads them from argv).
   program.enablePositionalOptions();
   for (const register of COMMANDS) register(program, cli);
-  for (const command of program.commands) {
+  // Subcommands (`registry init`) take them too.
+  for (const command of program.commands.flatMap((c) => [c, ...c.commands])) {
     const has = (flag: string) => command.options.some((o) => o.long === flag);
     if (!has('--json')) command.option('--json', 'print exactly one JSON document on stdout');
     if (!has('--no-color'))
