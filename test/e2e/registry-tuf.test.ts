@@ -8,7 +8,7 @@ import { copyFile, cp, readdir, readFile, rm, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ed25519Key, writePem } from '../core/trust-fixtures.js';
-import { assertCliError, runCli } from '../helpers.js';
+import { assertCliError, BIN, runCli } from '../helpers.js';
 import { setup } from './registry-fixtures.js';
 
 type Setup = Awaited<ReturnType<typeof setup>>;
@@ -18,6 +18,12 @@ const exists = async (path: string) =>
     () => true,
     () => false,
   );
+
+async function cacheFiles(folder: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  for (const name of (await readdir(folder)).sort()) files[name] = await readFile(join(folder, name), 'utf8');
+  return files;
+}
 
 /** A registry holding dns-enum 1.0.0, 1.2.0 and 2.0.0-rc.1, published with alice's key. */
 async function populated(t: Parameters<typeof setup>[0]) {
@@ -349,17 +355,48 @@ describe('signed registry (TUF): clients detect every attack', () => {
     const y = await runCli(['yank', 'dns-enum@1.0.0', '--registry', s.registry, ...s.keys.online]);
     assert.equal(y.code, 0, y.stderr);
     assert.equal((await pull(s, 'dns-enum', s.client)).r.code, 0);
+    // A root rotation arrives in the same refresh: the cache keeps nothing of a refresh that fails.
+    const rot = await runCli([
+      'registry',
+      'rotate-root',
+      s.registry,
+      '--root-key',
+      s.keys.files['root2']!,
+      '--old-root-key',
+      s.keys.files['root']!,
+    ]);
+    assert.equal(rot.code, 0, rot.stderr);
+    const folder = join(s.cache, (await readdir(s.cache)).find((n) => !n.startsWith('.'))!);
+    const before = await cacheFiles(folder);
     await writeFile(join(s.registry, 'metadata', 'timestamp.json'), oldTimestamp);
     assert.match(
       await refused(s, s.client),
       /timestamp role: version older than the trusted one \(rollback\)/,
     );
+    assert.deepEqual(await cacheFiles(folder), before, 'the cache is unchanged');
+    assert.deepEqual(
+      (await readdir(s.cache)).filter((n) => n.startsWith('.')),
+      [],
+      'no scratch copies left',
+    );
   });
 
   it('freeze: an expired timestamp is REGISTRY_UNTRUSTED; registry refresh heals it', async (t) => {
     const s = await signed(t, ['--timestamp-expires', '1s']);
+    const periodsFile = join(s.registry, 'metadata', 'aurion-expiry.json');
+    assert.deepEqual(JSON.parse(await readFile(periodsFile, 'utf8')), {
+      root: '365d',
+      targets: '90d',
+      snapshot: '90d',
+      timestamp: '1s',
+    });
     await new Promise((r) => setTimeout(r, 2100));
     assert.match(await refused(s, s.client), /timestamp role: expired metadata/);
+    // Refresh re-signs with the recorded period; the operator lengthened it meanwhile.
+    await writeFile(
+      periodsFile,
+      JSON.stringify({ root: '365d', targets: '90d', snapshot: '90d', timestamp: '2h' }),
+    );
     const r = await runCli([
       'registry',
       'refresh',
@@ -370,9 +407,12 @@ describe('signed registry (TUF): clients detect every attack', () => {
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.versions.timestamp, 2);
-    // The period recorded at init (1 s) still applies: pull at once.
+    const ts = JSON.parse(await readFile(join(s.registry, 'metadata', 'timestamp.json'), 'utf8'));
+    const left = Date.parse(ts.signed.expires) - Date.now();
+    assert.ok(left > 7000_000 && left <= 7200_000, `expires in ${left} ms`);
     const p = await pull(s, 'dns-enum', s.client);
     assert.equal(p.r.code, 0, p.r.stderr);
+    assert.equal(p.r.json.signed, true);
   });
 
   it('mix-and-match: a targets file of another version than the snapshot names is REGISTRY_UNTRUSTED', async (t) => {
@@ -517,6 +557,50 @@ describe('signed registry (TUF): clients detect every attack', () => {
     md.signatures = md.signatures.filter((sig: { keyid: string }) => sig.keyid !== oldIds[0]);
     await writeFile(path, JSON.stringify(md));
     assert.match(await refused(s, client), /root role: not signed by a threshold/);
+  });
+});
+
+describe('signed registry (TUF): crashes', () => {
+  it('SIGKILL at random moments of a signed publish leaves metadata a client accepts', async (t) => {
+    const s = await signed(t);
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const path = await s.bundle(`3.0.${i}`);
+      const child = spawn(
+        process.execPath,
+        [BIN, 'publish', path, '--registry', s.registry, '--trusted-key', s.aliceKey, ...s.keys.online],
+        { stdio: 'ignore' },
+      );
+      const closed = new Promise((r) => child.once('close', r));
+      // From start-up to the end of the publish (about 300-600 ms here).
+      await new Promise((r) => setTimeout(r, 150 + Math.floor(Math.random() * 450)));
+      child.kill('SIGKILL');
+      await closed;
+      const l = await runCli(['list', '--registry', s.registry, '--json', ...s.client]);
+      assert.equal(l.code, 0, `after a kill: ${l.stderr}`);
+      assert.equal(l.json.signed, true);
+      for (const v of l.json.plugins[0].versions) seen.add(v.version);
+      const p = await pull(s, 'dns-enum@>=1', s.client);
+      assert.equal(p.r.code, 0, p.r.stderr);
+    }
+    // And the next publish completes, covering everything the index names.
+    const last = await runCli([
+      'publish',
+      await s.bundle('4.0.0'),
+      '--registry',
+      s.registry,
+      '--trusted-key',
+      s.aliceKey,
+      ...s.keys.online,
+    ]);
+    assert.equal(last.code, 0, last.stderr);
+    const index = JSON.parse(await readFile(join(s.registry, 'index.json'), 'utf8'));
+    const l = await runCli(['list', '--registry', s.registry, '--json', ...s.client]);
+    assert.deepEqual(
+      l.json.plugins[0].versions.map((v: { version: string }) => v.version).sort(),
+      Object.keys(index.plugins['dns-enum']).sort(),
+    );
+    assert.ok(seen.has('1.2.0'));
   });
 });
 
