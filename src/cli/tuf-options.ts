@@ -22,8 +22,12 @@ export function addTufReadOptions(command: Command): Command {
     );
 }
 
-/** The cache folder: --tuf-cache, else $XDG_CACHE_HOME/aurion-plugin/tuf, else ~/.cache/aurion-plugin/tuf. */
-export function tufTrust(flags: TufReadFlags, env: NodeJS.ProcessEnv): TufTrust {
+/**
+ * The cache folder: --tuf-cache, else $XDG_CACHE_HOME/aurion-plugin/tuf, else ~/.cache/aurion-plugin/tuf.
+ * Without any of them there is no cache: a registry is then read through TUF only with --tuf-root, which
+ * then needs --tuf-cache (USAGE).
+ */
+export function tufTrust(flags: TufReadFlags, env: NodeJS.ProcessEnv): TufTrust | undefined {
   let cacheDir = flags.tufCache;
   if (cacheDir === undefined) {
     const xdg = env['XDG_CACHE_HOME'];
@@ -35,6 +39,7 @@ export function tufTrust(flags: TufReadFlags, env: NodeJS.ProcessEnv): TufTrust 
           ? join(home, '.cache')
           : undefined;
     if (base === undefined) {
+      if (flags.tufRoot === undefined) return undefined;
       throw new AurionError('USAGE', 'no TUF cache folder: neither XDG_CACHE_HOME nor HOME is set', {
         hint: 'give --tuf-cache DIR',
       });

@@ -1,8 +1,8 @@
 /** A directory registry's files on the file system, for DirectoryCatalog (SPEC §7, §11). */
 import { pathToFileURL } from 'node:url';
+import { AurionError } from '../errors.js';
 import type { Store } from './catalog.js';
-import type { RegistryIndex } from './directory.js';
-import { DirectoryRegistry } from './directory.js';
+import type { DirectoryRegistry, RegistryIndex } from './directory.js';
 import { FileFetcher } from './tuf-client.js';
 import { METADATA_DIR } from './tuf-repo.js';
 
@@ -24,7 +24,6 @@ export class FileStore implements Store {
 
   async readIndex(): Promise<RegistryIndex> {
     if (!(await this.registry.exists())) {
-      const { AurionError } = await import('../errors.js');
       throw new AurionError('REGISTRY_ERROR', `no directory registry at ${this.registry.root}`, {
         hint: 'check the --registry path; a registry is created by the first publish',
       });
@@ -36,5 +35,3 @@ export class FileStore implements Store {
     return (await this.registry.openBundle(name, version)).stream;
   }
 }
-
-export { DirectoryRegistry };

@@ -53,7 +53,7 @@ export class HttpStore implements Store {
     this.fetcher = new HttpFetcher(this);
   }
 
-  /** GET, refusing redirects to plain HTTP off loopback. */
+  /** GET below the registry URL, refusing a redirect from HTTPS to plain HTTP. */
   async get(url: URL): Promise<HttpResponse> {
     if (url.origin !== this.base.origin) {
       throw new AurionError(
@@ -61,7 +61,17 @@ export class HttpStore implements Store {
         `refusing to fetch ${url.href}: outside registry ${this.location}`,
       );
     }
-    return this.client.send({ method: 'GET', url });
+    const res = await this.client.send({ method: 'GET', url });
+    // A redirect may leave the origin (a CDN, an object store), but never for plain HTTP off loopback.
+    if (res.url.protocol === 'http:' && this.base.protocol === 'https:') {
+      await drain(res);
+      throw new AurionError(
+        'REGISTRY_ERROR',
+        `registry ${this.location} redirected ${url.href} to plain HTTP (${res.url.href}); refused`,
+        { hint: 'the web server must keep HTTPS through its redirects' },
+      );
+    }
+    return res;
   }
 
   async readIndex(): Promise<RegistryIndex> {

@@ -11,10 +11,9 @@
  * last (the registry's commit point). Before the timestamp rename a client sees the previous consistent set;
  * after it, the new one. `init` builds the whole folder under a temporary name and renames it into place.
  */
-import { createHash } from 'node:crypto';
 import { lstat, mkdir, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Ed25519PrivateKey, Ed25519PublicKey } from '../core/keys.js';
+import type { Ed25519PrivateKey } from '../core/keys.js';
 import {
   buildRoot,
   buildSnapshot,
@@ -484,10 +483,3 @@ function uniqueKeys(keys: readonly Ed25519PrivateKey[]): Ed25519PrivateKey[] {
 async function writeNew(path: string, bytes: Buffer): Promise<void> {
   await copyToNewFile([bytes], path, { what: path, target: path });
 }
-
-/** SHA-256 hex, for tests and messages. */
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
-export type { Ed25519PublicKey };

@@ -273,6 +273,10 @@ describe('signed registry (TUF): writing', () => {
 
   it('yank on a signed registry drops the target; signed clients no longer see it', async (t) => {
     const s = await signed(t);
+    const index = await readFile(join(s.registry, 'index.json'));
+    const keyless = await runCli(['yank', 'dns-enum@1.2.0', '--registry', s.registry, '--json']);
+    assertCliError(keyless, 2, 'USAGE');
+    assert.deepEqual(await readFile(join(s.registry, 'index.json')), index, 'nothing changed');
     const y = await runCli(['yank', 'dns-enum@1.2.0', '--registry', s.registry, ...s.keys.online, '--json']);
     assert.equal(y.code, 0, y.stderr);
     const targets = JSON.parse(await readFile(join(s.registry, 'metadata', '2.targets.json'), 'utf8'));
