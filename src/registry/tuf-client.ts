@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,7 @@ import {
   readSmallFile,
   readSmallFileIfExists,
 } from '../io/files.js';
+import { ownerIsDead, tempName, tempOwner } from './scratch.js';
 
 const CACHED = ['root.json', 'timestamp.json', 'snapshot.json', 'targets.json'] as const;
 
@@ -129,7 +130,25 @@ export async function openTrusted(source: TufSource, trust: TufTrust): Promise<T
       },
     );
   }
-  const scratch = await mkdtemp(join(trust.cacheDir, '.scratch-'));
+  // Scratch copies of killed clients (named by pid and host, as the registry's scratch files) are removed.
+  for (const name of await readdir(trust.cacheDir).catch(() => [] as string[])) {
+    const owner = tempOwner(name);
+    if (owner !== undefined && ownerIsDead(owner)) {
+      await rm(join(trust.cacheDir, name), { recursive: true, force: true }).catch(() => {});
+    }
+  }
+  const scratch = tempName(trust.cacheDir);
+  try {
+    await mkdir(scratch, { mode: 0o700 });
+  } catch (e) {
+    throw new AurionError(
+      'IO_ERROR',
+      `cannot write the TUF cache ${trust.cacheDir}: ${(e as Error).message}`,
+      {
+        hint: 'give a writable folder with --tuf-cache',
+      },
+    );
+  }
   try {
     for (const [name, bytes] of cached) await writeFileAtomic(join(scratch, name), bytes);
     let updater: Updater;

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadPrivateKey } from '../../src/core/keys.js';
@@ -19,10 +19,12 @@ import {
   rotateRegistryRoot,
   yankVersion,
 } from '../../src/ops/registry-admin.js';
+import { hostTag } from '../../src/registry/scratch.js';
 import { cacheFolder } from '../../src/registry/tuf-client.js';
 import { ed25519Key } from '../core/trust-fixtures.js';
 import { setup } from '../e2e/registry-fixtures.js';
 import { expectAurionError } from '../helpers.js';
+import { deadPid } from './util.js';
 
 const key = () => loadPrivateKey(ed25519Key().privatePem, undefined, 'test key');
 
@@ -161,6 +163,16 @@ describe('signed registry, in process', () => {
   it('clients: rollback, lost metadata, tampered bundles and a bad --tuf-root are refused', async (t) => {
     const s = await signedRegistry(t);
     await listRegistry(s.registry, undefined, { tuf: s.tuf });
+    // The scratch copy of a killed client is removed by the next one; a live process's is kept.
+    const dead = join(s.tuf.cacheDir, `.aurion-tmp.${await deadPid()}.${hostTag()}.${'a1'.repeat(6)}`);
+    const live = join(s.tuf.cacheDir, `.aurion-tmp.${process.pid}.${hostTag()}.${'b2'.repeat(6)}`);
+    await mkdir(join(dead, 'sub'), { recursive: true });
+    await mkdir(live);
+    await listRegistry(s.registry, undefined, { tuf: s.tuf });
+    assert.deepEqual(
+      (await readdir(s.tuf.cacheDir)).filter((n) => n.startsWith('.')),
+      [live.slice(s.tuf.cacheDir.length + 1)],
+    );
     const old = await readFile(join(s.registry, 'metadata', 'timestamp.json'));
     await refreshSignedRegistry(s.registry, { timestamp: s.keys.timestamp });
     await listRegistry(s.registry, undefined, { tuf: s.tuf });
