@@ -226,11 +226,16 @@ function fromTargets(
       !PLUGIN_NAME.test(name) ||
       !SEMVER.test(version) ||
       t.path !== targetPath(name, version) ||
-      !/^[0-9a-f]{64}$/.test(t.sha256)
+      !/^[0-9a-f]{64}$/.test(t.sha256) ||
+      !['Low', 'Medium', 'High'].includes(c?.risk_class as string) ||
+      !['wasm', 'container'].includes(c?.runtime as string) ||
+      !Array.isArray(c?.capabilities) ||
+      !c.capabilities.every((x) => typeof x === 'string') ||
+      !isSigner(c.signer)
     ) {
       throw new AurionError(
         'REGISTRY_UNTRUSTED',
-        `registry ${location} fails TUF verification: targets role: target ${JSON.stringify(t.path)} does not name a bundle (custom name and version must match plugins/<name>/<name>-<version>.aurion)`,
+        `registry ${location} fails TUF verification: targets role: target ${JSON.stringify(t.path)} does not describe a bundle (custom name and version must match plugins/<name>/<name>-<version>.aurion; risk_class, capabilities, runtime and signer as SPEC §11 says)`,
         { hint: 'the targets metadata was signed with wrong content; tell the registry operator' },
       );
     }
@@ -240,11 +245,21 @@ function fromTargets(
       version,
       sha256: t.sha256,
       size: t.length,
-      risk_class: c!.risk_class as RiskClass,
-      capabilities: (c!.capabilities ?? []) as Capability[],
-      runtime: c!.runtime as 'wasm' | 'container',
-      signer: c!.signer as Signer,
+      risk_class: c.risk_class as RiskClass,
+      capabilities: c.capabilities as Capability[],
+      runtime: c.runtime as 'wasm' | 'container',
+      signer: c.signer as Signer,
     });
   }
   return plugins;
+}
+
+function isSigner(value: unknown): value is Signer {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return v['algorithm'] === 'ed25519'
+    ? typeof v['key_id'] === 'string' && /^[0-9a-f]{16}$/.test(v['key_id'])
+    : v['algorithm'] === 'openpgp' &&
+        typeof v['fingerprint'] === 'string' &&
+        /^[0-9a-f]{40,64}$/.test(v['fingerprint']);
 }

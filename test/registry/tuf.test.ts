@@ -21,6 +21,7 @@ import {
 } from '../../src/ops/registry-admin.js';
 import { hostTag } from '../../src/registry/scratch.js';
 import { cacheFolder } from '../../src/registry/tuf-client.js';
+import { TufRepository } from '../../src/registry/tuf-repo.js';
 import { ed25519Key } from '../core/trust-fixtures.js';
 import { setup } from '../e2e/registry-fixtures.js';
 import { expectAurionError } from '../helpers.js';
@@ -210,6 +211,21 @@ describe('signed registry, in process', () => {
     // Without a root nor a cache entry the registry is read unsigned.
     const plain = await listRegistry(s.registry, undefined, { tuf: { cacheDir: join(s.dir, 'c3') } });
     assert.equal(plain.signed, false);
+  });
+
+  it('a signed target that does not describe a bundle is REGISTRY_UNTRUSTED', async (t) => {
+    const s = await signedRegistry(t);
+    const index = JSON.parse(await readFile(join(s.registry, 'index.json'), 'utf8'));
+    index.plugins['dns-enum']['1.0.0'].risk_class = 'Bogus';
+    await new TufRepository(s.registry).update(index, s.signer.keys, new Date());
+    const e = await expectAurionError(
+      () => listRegistry(s.registry, undefined, { tuf: s.tuf }),
+      'REGISTRY_UNTRUSTED',
+    );
+    assert.match(
+      e.message,
+      /targets role: target "plugins\/dns-enum\/dns-enum-1\.0\.0\.aurion" does not describe a bundle/,
+    );
   });
 
   it('role keys come from files or AURION_TUF_<ROLE>_KEY', async (t) => {
