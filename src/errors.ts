@@ -35,7 +35,7 @@ export const EXIT_CODE_OF = {
   AUTHORIZATION_MALFORMED: 3,
   /** run: the module imports something the local sandbox does not provide (network hostcalls). */
   HOST_IMPORT_UNAVAILABLE: 4,
-  /** run: what this machine cannot do (a container engine that is not installed). */
+  /** What this machine or registry cannot do (a container engine that is not installed, a range on OCI). */
   UNSUPPORTED: 4,
   /** run: the plugin trapped, returned or exited non-zero, ran out of time or hit the memory cap. */
   PLUGIN_FAILED: 1,
@@ -45,6 +45,8 @@ export const EXIT_CODE_OF = {
   CACHE_KEY_MISMATCH: 1,
   /** run: the plugin reported `success: false`. */
   JOB_FAILED: 1,
+  /** SPEC §11: the registry's signed (TUF) metadata fails verification: rollback, freeze, mix-and-match, ... */
+  REGISTRY_UNTRUSTED: 1,
   INTERNAL: 4,
 } as const;
 

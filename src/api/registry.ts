@@ -1,7 +1,10 @@
 /**
  * `aurion-plugin/registry`: registries (SPEC §7) — the PluginRegistry interface and openRegistry, the directory
- * registry's index, the OCI distribution client and the artifact layout.
+ * registry's index, the OCI distribution client and the artifact layout; version queries and TUF trust (SPEC §11).
  */
+
+export type { VersionQuery } from '../core/versions.js';
+export type { Listing, Resolved, SignedWriter, VersionInfo } from '../registry/catalog.js';
 export {
   bundleFileName,
   DirectoryRegistry,
@@ -20,3 +23,4 @@ export {
   type RegistryTrust,
   type Stored,
 } from '../registry/registry.js';
+export type { TufTrust } from '../registry/tuf-client.js';

@@ -3,20 +3,24 @@ import type { Cli } from '../cli/context.js';
 import { progressReporter } from '../cli/progress.js';
 import { type MaxModuleSizeFlags, maxModuleSizeOf, maxModuleSizeOption } from '../cli/size-option.js';
 import { addTrustOptions, type TrustFlags, trustSources } from '../cli/trust-options.js';
+import { addTufKeyOptions, type TufKeyFlags, tufWriter } from '../cli/tuf-options.js';
 
-interface PublishFlags extends TrustFlags, MaxModuleSizeFlags {
+interface PublishFlags extends TrustFlags, MaxModuleSizeFlags, TufKeyFlags {
   readonly registry: string;
   readonly plainHttp?: boolean;
 }
 
 export function register(program: Command, cli: Cli): void {
   addTrustOptions(
-    program
-      .command('publish')
-      .description('verify a signed bundle and publish it to a directory or OCI registry')
-      .argument('<bundle>', 'the bundle file (.aurion)')
-      .requiredOption('--registry <reg>', 'a folder or file:// URL, or oci://HOST[:PORT]/NAMESPACE')
-      .option('--plain-http', 'plain HTTP to an OCI registry that is not on localhost (insecure)'),
+    addTufKeyOptions(
+      program
+        .command('publish')
+        .description('verify a signed bundle and publish it to a directory or OCI registry')
+        .argument('<bundle>', 'the bundle file (.aurion)')
+        .requiredOption('--registry <reg>', 'a folder or file:// URL, or oci://HOST[:PORT]/NAMESPACE')
+        .option('--plain-http', 'plain HTTP to an OCI registry that is not on localhost (insecure)'),
+      false,
+    ),
   )
     .addOption(maxModuleSizeOption())
     .action(async (bundle: string, flags: PublishFlags) => {
@@ -27,6 +31,7 @@ export function register(program: Command, cli: Cli): void {
       ]);
       const maxModuleSize = maxModuleSizeOf(flags);
       const trust = await loadTrust(trustSources(flags));
+      const signer = await tufWriter(flags, cli.env);
       const progress = progressReporter(cli.out, { verify: 'verifying', transfer: 'publishing' });
       let r: Awaited<ReturnType<typeof publishBundle>>;
       try {
@@ -34,6 +39,7 @@ export function register(program: Command, cli: Cli): void {
           registry: flags.registry,
           plainHttp: flags.plainHttp === true,
           env: cli.env,
+          signer,
           ...(trust === undefined ? {} : { trust }),
           maxModuleSize,
           onProgress: progress.update,

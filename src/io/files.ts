@@ -53,6 +53,10 @@ export const INPUT_LIMITS = {
   dockerConfig: 1 * MiB,
   /** A directory registry's index.json (many thousands of versions stay far below). */
   registryIndex: 64 * MiB,
+  /** A TUF metadata file of a signed registry (targets.json lists every version: as large as index.json). */
+  tufMetadata: 64 * MiB,
+  /** A signed registry's recorded expiry periods (metadata/aurion-expiry.json). */
+  tufExpiry: 64 * KiB,
   /** A directory registry's lock file (one owner record). */
   lockFile: 4 * KiB,
   /** An existing .gitignore that init extends. */

@@ -16,11 +16,11 @@ import { resolve } from 'node:path';
 import type { BundleContents } from '../core/bundle/index.js';
 import type { TrustPolicy } from '../core/policy.js';
 import { type VerifyResult, verifyContents } from '../core/verify.js';
+import { parsePluginQuery } from '../core/versions.js';
 import { AurionError, EXIT_CODE_OF } from '../errors.js';
 import { writeStaged } from '../io/atomic.js';
 import { readBundle } from '../io/bundle-file.js';
 import { bundleFileName } from '../registry/directory.js';
-import { parsePluginRef } from '../registry/reference.js';
 import {
   type OpenRegistryOptions,
   openRegistry,
@@ -69,7 +69,10 @@ export interface PullOptions extends RegistryOptions {
 
 export interface PullResult {
   readonly name: string;
+  /** The version resolved from NAME, NAME@VERSION or NAME@RANGE. */
   readonly version: string;
+  /** true: resolved and checked through the registry's TUF metadata (SPEC §11). */
+  readonly signed: boolean;
   readonly registry: string;
   /** The file written. */
   readonly bundle: string;
@@ -139,17 +142,21 @@ export async function publishBundle(bundlePath: string, options: RegistryOptions
       ...stored,
     };
   } finally {
-    registry.close();
+    await registry.close();
   }
 }
 
-/** Fetches NAME@VERSION, checks it against the registry's digest, verifies it when trust is given, writes it. */
+/**
+ * Fetches NAME, NAME@VERSION or NAME@RANGE (SPEC §11 resolution), checks it against the registry's digest (the
+ * signed one with TUF), verifies it when trust is given, writes it.
+ */
 export async function pullBundle(spec: string, options: PullOptions): Promise<PullResult> {
-  const { name, version } = parsePluginRef(spec);
+  const { name: wanted, query } = parsePluginQuery(spec);
   const registry = openRegistry(options.registry, options);
-  const output = resolve(options.output ?? bundleFileName(name, version));
-  const onTransfer = (done: number, total: number) => options.onProgress?.('transfer', done, total);
   try {
+    const { name, version, signed } = await registry.resolve(wanted, query);
+    const output = resolve(options.output ?? bundleFileName(name, version));
+    const onTransfer = (done: number, total: number) => options.onProgress?.('transfer', done, total);
     // The bundle is downloaded to a temporary file, checked and verified there, and only then becomes the output.
     return await writeStaged(output, async (tmp) => {
       const fetched = await registry.fetch(name, version, tmp, output, onTransfer);
@@ -173,6 +180,7 @@ export async function pullBundle(spec: string, options: PullOptions): Promise<Pu
       const pulled: PullResult = {
         name,
         version,
+        signed,
         registry: options.registry,
         bundle: output,
         sha256: fetched.sha256,
@@ -183,7 +191,7 @@ export async function pullBundle(spec: string, options: PullOptions): Promise<Pu
       return pulled;
     });
   } finally {
-    registry.close();
+    await registry.close();
   }
 }
 

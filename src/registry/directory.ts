@@ -45,6 +45,8 @@ export interface IndexEntry {
   readonly fingerprint?: string;
   /** ISO 8601 UTC, whole seconds: 2026-11-27T10:00:00Z. */
   readonly published_at: string;
+  /** SPEC §11: yanked — kept on disk, no longer resolved, listed or signed. */
+  readonly yanked?: true;
 }
 
 export interface RegistryIndex {
@@ -62,6 +64,13 @@ export interface DirectoryPublishResult {
   readonly path: string;
   readonly entry: IndexEntry;
 }
+
+/**
+ * Runs under the index lock after everything else of a change is in place and before index.json is replaced
+ * (the commit point), with the index about to be committed: the registry's signed metadata is written here, so
+ * that a crash leaves either the old index or metadata that already covers the new one.
+ */
+export type BeforeCommit = (next: RegistryIndex) => Promise<void>;
 
 export interface DirectoryRegistryOptions {
   /** How long to wait for another publisher's lock (default 60 s). */
@@ -195,8 +204,14 @@ export class DirectoryRegistry {
     const index = await this.readIndex();
     const versions = ownEntry(index.plugins, name);
     const entry = versions === undefined ? undefined : ownEntry(versions, version);
+    if (entry?.yanked === true) throw yankedError(name, version, this.root);
     if (entry === undefined) {
-      const known = versions === undefined ? [] : Object.keys(versions).sort(compareVersions);
+      const known =
+        versions === undefined
+          ? []
+          : Object.keys(versions)
+              .filter((v) => versions[v]?.yanked !== true)
+              .sort(compareVersions);
       throw new AurionError(
         'NOT_FOUND',
         versions === undefined
@@ -267,7 +282,7 @@ export class DirectoryRegistry {
   async publish(
     source: string,
     bundle: NewEntry,
-    options: { now?: Date; onProgress?: (done: number) => void } = {},
+    options: { now?: Date; onProgress?: (done: number) => void; beforeCommit?: BeforeCommit } = {},
   ): Promise<DirectoryPublishResult> {
     const { name, version, ...rest } = bundle;
     if (!PLUGIN_NAME.test(name) || !SEMVER.test(version)) {
@@ -331,7 +346,9 @@ export class DirectoryRegistry {
         disown(staged);
         await syncDir(dir);
         await syncDir(pluginsDir);
-        await this.writeIndex(withEntry(index, name, version, entry));
+        const next = withEntry(index, name, version, entry);
+        await options.beforeCommit?.(next);
+        await this.writeIndex(next);
         return { changed: true, path: target, entry };
       } finally {
         await lock.release();
@@ -340,6 +357,38 @@ export class DirectoryRegistry {
       input.destroy();
       await unlink(staged).catch(() => {});
       disown(staged);
+    }
+  }
+
+  /**
+   * SPEC §11 yank: marks NAME@VERSION `"yanked": true` in the index, keeping its file. NOT_FOUND for a version
+   * that is not published; yanking a yanked version again changes nothing (false).
+   */
+  async yank(name: string, version: string, options: { beforeCommit?: BeforeCommit } = {}): Promise<boolean> {
+    return this.withLock(async () => {
+      const index = await this.readIndex();
+      const entry = ownEntry(ownEntry(index.plugins, name) ?? {}, version);
+      if (entry === undefined) await this.find(name, version); // NOT_FOUND with the versions that exist
+      if (entry === undefined || entry.yanked === true) return false;
+      const next = withEntry(index, name, version, { ...entry, yanked: true });
+      await options.beforeCommit?.(next);
+      await this.writeIndex(next);
+      return true;
+    });
+  }
+
+  /** Runs `work` holding the index lock (the one lock of every change to the registry, metadata included). */
+  async withLock<T>(work: () => Promise<T>): Promise<T> {
+    if (!(await this.exists())) {
+      throw new AurionError('REGISTRY_ERROR', `no directory registry at ${this.root}`, {
+        hint: 'check the --registry path; a registry is created by the first publish',
+      });
+    }
+    const lock = await acquireLock(this.lockPath, { timeoutMs: this.lockTimeoutMs });
+    try {
+      return await work();
+    } finally {
+      await lock.release();
     }
   }
 
@@ -464,6 +513,7 @@ function orderedEntry(e: IndexEntry): IndexEntry {
     ...(e.key_id === undefined ? {} : { key_id: e.key_id }),
     ...(e.fingerprint === undefined ? {} : { fingerprint: e.fingerprint }),
     published_at: e.published_at,
+    ...(e.yanked === true ? { yanked: true } : {}),
   };
 }
 
@@ -474,6 +524,17 @@ async function listDir(dir: string): Promise<string[]> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw ioError(dir, 'list', e);
   }
+}
+
+function yankedError(name: string, version: string, root: string): AurionError {
+  return new AurionError('NOT_FOUND', `${name}@${version} was yanked from registry ${root}`, {
+    hint: `a yanked version is kept for the record but no longer served; pull another version (aurion-plugin list ${name} --registry ...)`,
+  });
+}
+
+/** NOT_FOUND for a version that was yanked, with the hint that it was. */
+export function yankedVersionError(name: string, version: string, location: string): AurionError {
+  return yankedError(name, version, location);
 }
 
 function corruptIndex(path: string, why: string): AurionError {

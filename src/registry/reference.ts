@@ -1,9 +1,19 @@
 /** Parsing the `--registry REG` and `NAME@VERSION` arguments of publish and pull (SPEC §7). */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PLUGIN_NAME, SEMVER } from '../core/versions.js';
 import { AurionError } from '../errors.js';
 
-export type RegistryRef = DirectoryRef | OciRef;
+export { PLUGIN_NAME, SEMVER };
+
+export type RegistryRef = DirectoryRef | OciRef | HttpRef;
+
+/** A directory registry served read-only over HTTP(S) (SPEC §11). */
+export interface HttpRef {
+  readonly kind: 'http';
+  /** The registry folder's URL, with a trailing slash. */
+  readonly url: URL;
+}
 
 export interface DirectoryRef {
   readonly kind: 'directory';
@@ -24,17 +34,14 @@ export interface OciRef {
   readonly plainHttp: boolean;
 }
 
-/** SPEC §3 plugin name and SemVer 2.0.0 version (the same rules as schemas/manifest.schema.json). */
-export const PLUGIN_NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/;
-export const SEMVER =
-  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 /** A path component of a repository name (OCI distribution spec). */
 const REPO_COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
 const DNS_NAME =
   /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const IPV6 = /^[0-9A-Fa-f:.]+$/;
 
-const REG_HINT = 'use a folder path, a file:// URL, or oci://HOST[:PORT]/NAMESPACE';
+const REG_HINT =
+  'use a folder path, a file:// URL, https://HOST/PATH/ (read-only), or oci://HOST[:PORT]/NAMESPACE';
 
 /** True for hosts that never leave this machine: plain HTTP to them is allowed without --plain-http. */
 export function isLoopback(hostname: string): boolean {
@@ -48,8 +55,11 @@ export function parseRegistryRef(text: string, options: { plainHttp?: boolean } 
   if (text === '') throw new AurionError('USAGE', 'the registry must not be empty', { hint: REG_HINT });
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(text)?.[1]?.toLowerCase();
   if (scheme === 'oci') return parseOci(text, options.plainHttp === true);
+  if (scheme === 'https' || scheme === 'http') return parseHttp(text, options.plainHttp === true);
   if (options.plainHttp === true) {
-    throw new AurionError('USAGE', '--plain-http applies to oci:// registries only', { hint: REG_HINT });
+    throw new AurionError('USAGE', '--plain-http applies to oci:// and http:// registries only', {
+      hint: REG_HINT,
+    });
   }
   if (scheme === 'file') {
     try {
@@ -64,6 +74,30 @@ export function parseRegistryRef(text: string, options: { plainHttp?: boolean } 
     });
   }
   return { kind: 'directory', path: resolve(text) };
+}
+
+function parseHttp(text: string, plainHttp: boolean): HttpRef {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch (e) {
+    throw new AurionError('USAGE', `invalid registry URL ${text}: ${(e as Error).message}`, {
+      hint: REG_HINT,
+    });
+  }
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    throw new AurionError('USAGE', `registry URL ${text} must not carry credentials, a query or a fragment`, {
+      hint: 'write https://HOST/PATH/',
+    });
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (url.protocol === 'http:' && !plainHttp && !isLoopback(host)) {
+    throw new AurionError('USAGE', `plain http:// to ${url.host} is refused: it is not a loopback address`, {
+      hint: 'use https://, or give --plain-http to accept an unauthenticated, unencrypted connection',
+    });
+  }
+  if (!url.pathname.endsWith('/')) url.pathname = `${url.pathname}/`;
+  return { kind: 'http', url };
 }
 
 function parseOci(text: string, plainHttpFlag: boolean): OciRef {

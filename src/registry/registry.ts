@@ -5,14 +5,21 @@
  */
 import type { TrustPolicy } from '../core/policy.js';
 import type { Capability, Manifest, RiskClass } from '../core/types.js';
+import type { VersionQuery } from '../core/versions.js';
+import { AurionError } from '../errors.js';
 import { loadOptionalTrustPolicyFile } from '../io/trust.js';
 import type { Env } from './auth.js';
-import { DirectoryRegistry } from './directory.js';
+import { DirectoryCatalog, type Listing, type Resolved, type SignedWriter } from './catalog.js';
+import { type BeforeCommit, DirectoryRegistry } from './directory.js';
+import { FileStore } from './file-store.js';
 import type { RetryPolicy } from './http.js';
+import { HttpStore } from './http-store.js';
 import { OciClient } from './oci.js';
 import { downloadPlugin, pushPlugin } from './oci-artifact.js';
-import { type DirectoryRef, type OciRef, parseRegistryRef } from './reference.js';
-import { copyToNewFile } from './transfer.js';
+import { type DirectoryRef, type HttpRef, type OciRef, parseRegistryRef } from './reference.js';
+import type { TufTrust } from './tuf-client.js';
+
+export type { Listing, Resolved, VersionInfo } from './catalog.js';
 
 /** A verified bundle, as a registry records it. */
 export interface PublishedBundle {
@@ -56,6 +63,15 @@ export interface RegistryTrust {
 export interface PluginRegistry {
   /** The registry as the user named it. */
   readonly location: string;
+  /**
+   * The version a query picks (SPEC §11): the highest release, an exact version or the highest in an npm range;
+   * with TUF only signed targets count. NOT_FOUND when none (a yanked version says so).
+   */
+  resolve(name: string, query: VersionQuery): Promise<Resolved>;
+  /** Every version of every plugin (or of one), prereleases included, yanked ones not. */
+  list(name?: string): Promise<Listing>;
+  /** SPEC §11: marks NAME@VERSION yanked; false when it already was. */
+  yank(name: string, version: string, options: { readonly now: Date }): Promise<boolean>;
   /** How to give trust material to publish to this registry (for the message when none was given). */
   readonly trustHint: string;
   /** The registry's own trust policy, enforced on every publish whatever the flags say; undefined when none. */
@@ -67,6 +83,7 @@ export interface PluginRegistry {
     options: { readonly now: Date; readonly onProgress?: (done: number) => void },
   ): Promise<Stored>;
   /**
+   * Call resolve first: fetch takes the version it resolved.
    * Copies NAME@VERSION into the new file `tmpPath`, checked against the registry's digest and size
    * (DIGEST_MISMATCH, nothing kept). `output` names the file in messages; the caller renames it into place.
    */
@@ -77,8 +94,8 @@ export interface PluginRegistry {
     output: string,
     onProgress?: (done: number, total: number) => void,
   ): Promise<Fetched>;
-  /** Releases connections. */
-  close(): void;
+  /** Releases connections and scratch files. */
+  close(): Promise<void>;
 }
 
 export interface OpenRegistryOptions {
@@ -89,14 +106,21 @@ export interface OpenRegistryOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** How long to wait for another publisher's lock on a directory registry (default 60 s). */
   readonly lockTimeoutMs?: number;
+  /** Reading through TUF (SPEC §11): the trusted root file and the cache. Without it: unsigned. */
+  readonly tuf?: TufTrust;
+  /** Writing to a signed directory registry: the online role keys (publish and yank). */
+  readonly signer?: SignedWriter;
 }
 
-/** The registry a `--registry` value names: a folder or file:// URL, or oci://HOST[:PORT]/NAMESPACE. USAGE else. */
+/**
+ * The registry a `--registry` value names: a folder or file:// URL, http(s)://HOST/PATH/ (a directory registry
+ * served read-only by a web server), or oci://HOST[:PORT]/NAMESPACE. USAGE else.
+ */
 export function openRegistry(location: string, options: OpenRegistryOptions = {}): PluginRegistry {
   const ref = parseRegistryRef(location, { plainHttp: options.plainHttp === true });
-  return ref.kind === 'directory'
-    ? new DirectoryPluginRegistry(location, ref, options)
-    : new OciPluginRegistry(location, ref, options);
+  if (ref.kind === 'directory') return new DirectoryPluginRegistry(location, ref, options);
+  if (ref.kind === 'http') return new HttpPluginRegistry(location, ref, options);
+  return new OciPluginRegistry(location, ref, options);
 }
 
 const FLAGS_HINT = 'give --trusted-key FILE, --pgp-keyring FILE or --trust-policy FILE';
@@ -104,13 +128,27 @@ const FLAGS_HINT = 'give --trusted-key FILE, --pgp-keyring FILE or --trust-polic
 class DirectoryPluginRegistry implements PluginRegistry {
   readonly trustHint = `${FLAGS_HINT}, or put a trust-policy.json in the registry folder`;
   private readonly registry: DirectoryRegistry;
+  private readonly catalog: DirectoryCatalog;
 
   constructor(
     readonly location: string,
     ref: DirectoryRef,
-    options: OpenRegistryOptions,
+    private readonly options: OpenRegistryOptions,
   ) {
     this.registry = new DirectoryRegistry(ref.path, { lockTimeoutMs: options.lockTimeoutMs });
+    this.catalog = new DirectoryCatalog(new FileStore(location, this.registry), options.tuf);
+  }
+
+  resolve(name: string, query: VersionQuery): Promise<Resolved> {
+    return this.catalog.resolve(name, query);
+  }
+
+  list(name?: string): Promise<Listing> {
+    return this.catalog.list(name);
+  }
+
+  async yank(name: string, version: string, options: { readonly now: Date }): Promise<boolean> {
+    return this.registry.yank(name, version, { beforeCommit: await this.beforeCommit(options.now) });
   }
 
   async ownTrust(): Promise<RegistryTrust | undefined> {
@@ -125,6 +163,7 @@ class DirectoryPluginRegistry implements PluginRegistry {
     bundle: PublishedBundle,
     options: { readonly now: Date; readonly onProgress?: (done: number) => void },
   ): Promise<Stored> {
+    const beforeCommit = await this.beforeCommit(options.now);
     const stored = await this.registry.publish(
       bundlePath,
       {
@@ -137,28 +176,105 @@ class DirectoryPluginRegistry implements PluginRegistry {
         runtime: bundle.runtime,
         ...bundle.signer,
       },
-      { now: options.now, onProgress: options.onProgress },
+      {
+        now: options.now,
+        onProgress: options.onProgress,
+        ...(beforeCommit === undefined ? {} : { beforeCommit }),
+      },
     );
     return { changed: stored.changed, path: stored.path };
   }
 
-  async fetch(
+  /** A signed registry needs the online keys before anything is stored (USAGE, nothing stored). */
+  private async beforeCommit(now: Date): Promise<BeforeCommit | undefined> {
+    const { TufRepository } = await import('./tuf-repo.js');
+    const repo = new TufRepository(this.registry.root);
+    if (!(await repo.exists())) return undefined;
+    const keys = this.options.signer?.keys;
+    const missing = (['targets', 'snapshot', 'timestamp'] as const).filter((r) => keys?.[r] === undefined);
+    if (keys === undefined || missing.length > 0) {
+      throw new AurionError(
+        'USAGE',
+        `registry ${this.location} is signed (TUF): changing it needs the ${missing.join(', ')} key${missing.length > 1 ? 's' : ''}; nothing was stored`,
+        {
+          hint: `give ${missing.map((r) => `--${r}-key FILE`).join(', ')} or set ${missing.map((r) => `AURION_TUF_${r.toUpperCase()}_KEY`).join(', ')}`,
+        },
+      );
+    }
+    const online = { targets: keys.targets!, snapshot: keys.snapshot!, timestamp: keys.timestamp! };
+    return (next) => repo.update(next, online, now);
+  }
+
+  fetch(
     name: string,
     version: string,
     tmpPath: string,
     output: string,
     onProgress?: (done: number, total: number) => void,
   ): Promise<Fetched> {
-    const { entry, stream } = await this.registry.openBundle(name, version);
-    return copyToNewFile(stream, tmpPath, {
-      expected: { sha256: entry.sha256, size: entry.size },
-      what: `${name}@${version} in ${this.registry.root} (${this.registry.bundlePath(name, version)})`,
-      onProgress: onProgress === undefined ? undefined : (done) => onProgress(done, entry.size),
-      target: output,
-    });
+    return this.catalog.fetch(name, version, tmpPath, output, onProgress);
   }
 
-  close(): void {}
+  close(): Promise<void> {
+    return this.catalog.close();
+  }
+}
+
+/** A directory registry served by a web server (SPEC §11): pull and list only. */
+class HttpPluginRegistry implements PluginRegistry {
+  readonly trustHint = FLAGS_HINT;
+  private readonly store: HttpStore;
+  private readonly catalog: DirectoryCatalog;
+
+  constructor(
+    readonly location: string,
+    ref: HttpRef,
+    options: OpenRegistryOptions,
+  ) {
+    this.store = new HttpStore(location, ref, options.retry);
+    this.catalog = new DirectoryCatalog(this.store, options.tuf);
+  }
+
+  resolve(name: string, query: VersionQuery): Promise<Resolved> {
+    return this.catalog.resolve(name, query);
+  }
+
+  list(name?: string): Promise<Listing> {
+    return this.catalog.list(name);
+  }
+
+  async yank(): Promise<boolean> {
+    throw readOnly(this.location);
+  }
+
+  async ownTrust(): Promise<RegistryTrust | undefined> {
+    return undefined;
+  }
+
+  async publish(): Promise<Stored> {
+    throw readOnly(this.location);
+  }
+
+  fetch(
+    name: string,
+    version: string,
+    tmpPath: string,
+    output: string,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<Fetched> {
+    return this.catalog.fetch(name, version, tmpPath, output, onProgress);
+  }
+
+  async close(): Promise<void> {
+    await this.catalog.close();
+    this.store.close();
+  }
+}
+
+function readOnly(location: string): AurionError {
+  return new AurionError('USAGE', `registry ${location} is served over HTTP(S), which is read-only`, {
+    hint: 'publish and yank on the file system that holds the registry folder; pull and list work over HTTP(S)',
+  });
 }
 
 class OciPluginRegistry implements PluginRegistry {
@@ -178,6 +294,40 @@ class OciPluginRegistry implements PluginRegistry {
 
   async ownTrust(): Promise<RegistryTrust | undefined> {
     return undefined;
+  }
+
+  /** OCI registries resolve exact versions only (a tag is a version); ranges and the latest are UNSUPPORTED. */
+  async resolve(name: string, query: VersionQuery): Promise<Resolved> {
+    if (query.kind !== 'exact') {
+      throw new AurionError(
+        'UNSUPPORTED',
+        `registry ${this.location} is an OCI registry: pull takes an exact version there (NAME@VERSION)`,
+        {
+          hint: 'version ranges, the latest release and list work on directory registries (docs/registry.md)',
+        },
+      );
+    }
+    return { name, version: query.version, signed: false };
+  }
+
+  async list(): Promise<Listing> {
+    throw new AurionError(
+      'UNSUPPORTED',
+      `list works on directory registries; ${this.location} is an OCI registry`,
+      {
+        hint: 'list the tags with your registry tooling (e.g. crane ls, oras repo tags)',
+      },
+    );
+  }
+
+  async yank(): Promise<boolean> {
+    throw new AurionError(
+      'UNSUPPORTED',
+      `yank works on directory registries; ${this.location} is an OCI registry`,
+      {
+        hint: 'delete or retag the version with your registry tooling',
+      },
+    );
   }
 
   async publish(
@@ -208,7 +358,7 @@ class OciPluginRegistry implements PluginRegistry {
     return downloadPlugin(this.client, name, version, tmpPath, onProgress, output);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.client.close();
   }
 }

@@ -382,7 +382,8 @@ describe('publish and pull: directory registry (end to end)', () => {
       4,
       'NOT_FOUND',
     );
-    for (const bad of ['dns-enum', 'dns-enum@latest', 'Dns@1.0.0']) {
+    // A bare NAME is the highest release since SPEC §11; an empty version is still malformed.
+    for (const bad of ['dns-enum@', 'dns-enum@latest', 'Dns@1.0.0']) {
       assertCliError(await runCli(['pull', bad, '--registry', registry, '--json'], { cwd: dir }), 2, 'USAGE');
     }
     const none = await runCli(['pull', 'dns-enum@1.2.0', '--registry', join(dir, 'nowhere'), '--json'], {

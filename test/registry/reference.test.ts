@@ -47,7 +47,10 @@ describe('--registry', () => {
   it('refuses what it cannot use (USAGE)', async () => {
     for (const bad of [
       '',
-      'https://ghcr.io/org',
+      'ftp://ghcr.io/org',
+      'http://example.com/reg/',
+      'https://user:secret@example.com/reg/',
+      'https://example.com/reg/?x=1',
       'oci://',
       'oci://host:99999/ns',
       'oci://host/Upper',
@@ -58,6 +61,15 @@ describe('--registry', () => {
       await expectAurionError(() => parseRegistryRef(bad), 'USAGE');
     }
     await expectAurionError(() => parseRegistryRef('./reg', { plainHttp: true }), 'USAGE');
+  });
+
+  it('reads https:// and loopback http:// as read-only directory registries (SPEC §11)', () => {
+    const https = parseRegistryRef('https://cdn.example.com/plugins');
+    assert.equal(https.kind, 'http');
+    assert.equal(https.kind === 'http' && https.url.href, 'https://cdn.example.com/plugins/');
+    assert.equal(parseRegistryRef('http://127.0.0.1:8080/reg/').kind, 'http');
+    assert.equal(parseRegistryRef('http://[::1]:8080/reg/').kind, 'http');
+    assert.equal(parseRegistryRef('http://example.com/reg/', { plainHttp: true }).kind, 'http');
   });
 });
 

@@ -1,0 +1,37 @@
+/** A directory registry's files on the file system, for DirectoryCatalog (SPEC §7, §11). */
+import { pathToFileURL } from 'node:url';
+import { AurionError } from '../errors.js';
+import type { Store } from './catalog.js';
+import type { DirectoryRegistry, RegistryIndex } from './directory.js';
+import { FileFetcher } from './tuf-client.js';
+import { METADATA_DIR } from './tuf-repo.js';
+
+export class FileStore implements Store {
+  readonly cacheKey: string;
+  readonly metadataUrl: string;
+  readonly targetsUrl: string;
+  readonly fetcher = new FileFetcher();
+
+  constructor(
+    readonly location: string,
+    private readonly registry: DirectoryRegistry,
+  ) {
+    const root = pathToFileURL(`${registry.root}/`).href;
+    this.cacheKey = root;
+    this.targetsUrl = root;
+    this.metadataUrl = `${root}${METADATA_DIR}/`;
+  }
+
+  async readIndex(): Promise<RegistryIndex> {
+    if (!(await this.registry.exists())) {
+      throw new AurionError('REGISTRY_ERROR', `no directory registry at ${this.registry.root}`, {
+        hint: 'check the --registry path; a registry is created by the first publish',
+      });
+    }
+    return this.registry.readIndex();
+  }
+
+  async openBundle(name: string, version: string): Promise<AsyncIterable<Uint8Array>> {
+    return (await this.registry.openBundle(name, version)).stream;
+  }
+}

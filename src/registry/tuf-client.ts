@@ -1,0 +1,238 @@
+/**
+ * Reading a signed registry through TUF (SPEC §11) with tuf-js's Updater: root rotation, expiry (freeze),
+ * rollback of any role, snapshot/targets mismatches (mix-and-match), thresholds and target length/hash are all
+ * the Updater's, a conformant client. Every failure is REGISTRY_UNTRUSTED naming the role and the rule.
+ *
+ * The trusted root comes from the client's cache for the registry (`<cache>/<key>/root.json`, possibly rotated
+ * since) or else from `--tuf-root` (the registry's 1.root.json, obtained out of band). tuf-js writes its
+ * metadata folder in place as it goes, so it runs on a scratch copy of the cache; only when the whole refresh
+ * verified are the files copied back into the cache, each by an atomic rename.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { BaseFetcher, Updater } from 'tuf-js';
+import { DownloadHTTPError } from 'tuf-js/dist/error.js';
+import { MetadataKind, parseMetadata, type TargetSpec } from '../core/tuf-meta.js';
+import { AurionError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import {
+  INPUT_LIMITS,
+  isMissing,
+  openRegularFile,
+  readSmallFile,
+  readSmallFileIfExists,
+} from '../io/files.js';
+import { ownerIsDead, tempName, tempOwner } from './scratch.js';
+
+const CACHED = ['root.json', 'timestamp.json', 'snapshot.json', 'targets.json'] as const;
+
+/** Serves `file://` URLs from the file system: a missing file is a 404, as a web server would answer. */
+export class FileFetcher extends BaseFetcher {
+  override async fetch(url: string): Promise<ReadableStream<Uint8Array<ArrayBuffer>>> {
+    const path = fileURLToPath(url);
+    let fd: number;
+    try {
+      ({ fd } = await openRegularFile(path, 'registry metadata'));
+    } catch (e) {
+      if (isMissing(e)) throw new DownloadHTTPError(`${path} does not exist`, 404);
+      throw e;
+    }
+    return Readable.toWeb(createReadStream(path, { fd })) as ReadableStream<Uint8Array<ArrayBuffer>>;
+  }
+}
+
+/** How a client finds the registry's metadata and targets. */
+export interface TufSource {
+  /** The registry as the user named it, for messages. */
+  readonly location: string;
+  /** What keys the cache: the registry's absolute path or URL. */
+  readonly cacheKey: string;
+  /** URL of `metadata/` (trailing slash) and of the registry root (trailing slash). */
+  readonly metadataUrl: string;
+  readonly targetsUrl: string;
+  readonly fetcher: BaseFetcher;
+}
+
+export interface TufTrust {
+  /** `--tuf-root FILE`: the registry's root metadata obtained out of band. */
+  readonly rootFile?: string;
+  /** The cache folder (one sub-folder per registry). */
+  readonly cacheDir: string;
+}
+
+/** The folder of one registry's trusted metadata inside the cache. */
+export function cacheFolder(cacheDir: string, cacheKey: string): string {
+  return join(cacheDir, createHash('sha256').update(cacheKey).digest('hex').slice(0, 32));
+}
+
+/** A registry's verified targets, and downloads checked against them. */
+export class TrustedTargets {
+  constructor(
+    readonly targets: readonly TargetSpec[],
+    private readonly updater: Updater,
+    private readonly source: TufSource,
+    private readonly scratch: string,
+  ) {}
+
+  /** Downloads a signed target into the new file `file`, checked against its signed length and hashes. */
+  async download(path: string, file: string): Promise<void> {
+    try {
+      const info = await this.updater.getTargetInfo(path);
+      if (info === undefined) throw new Error(`target ${path} is not signed`);
+      await this.updater.downloadTarget(info, file);
+    } catch (e) {
+      throw untrusted(this.source.location, e, 'targets');
+    }
+  }
+
+  async close(): Promise<void> {
+    await rm(this.scratch, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+/**
+ * Verifies the registry's metadata when a trusted root is known (cache first, then `rootFile`); undefined when
+ * there is none (the registry is read unsigned). REGISTRY_UNTRUSTED for every verification failure, a registry
+ * that lost its metadata included.
+ */
+export async function openTrusted(source: TufSource, trust: TufTrust): Promise<TrustedTargets | undefined> {
+  const folder = cacheFolder(trust.cacheDir, source.cacheKey);
+  const cached = new Map<string, Buffer>();
+  for (const name of CACHED) {
+    const bytes = await readSmallFileIfExists(join(folder, name), 'TUF cache', INPUT_LIMITS.tufMetadata);
+    if (bytes !== undefined) cached.set(name, bytes);
+  }
+  if (!cached.has('root.json')) {
+    if (trust.rootFile === undefined) return undefined;
+    const bytes = await readSmallFile(trust.rootFile, 'TUF root', INPUT_LIMITS.tufMetadata);
+    try {
+      parseMetadata(MetadataKind.Root, bytes, trust.rootFile);
+    } catch (e) {
+      throw new AurionError('KEY_INVALID', `--tuf-root ${trust.rootFile}: ${(e as Error).message}`, {
+        hint: "give the registry's metadata/1.root.json, obtained from its operator out of band",
+      });
+    }
+    cached.clear();
+    cached.set('root.json', bytes);
+  }
+  try {
+    await mkdir(trust.cacheDir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new AurionError(
+      'IO_ERROR',
+      `cannot create the TUF cache ${trust.cacheDir}: ${(e as Error).message}`,
+      {
+        hint: 'give a writable folder with --tuf-cache',
+      },
+    );
+  }
+  // Scratch copies of killed clients (named by pid and host, as the registry's scratch files) are removed.
+  for (const name of await readdir(trust.cacheDir).catch(() => [] as string[])) {
+    const owner = tempOwner(name);
+    if (owner !== undefined && ownerIsDead(owner)) {
+      await rm(join(trust.cacheDir, name), { recursive: true, force: true }).catch(() => {});
+    }
+  }
+  const scratch = tempName(trust.cacheDir);
+  try {
+    await mkdir(scratch, { mode: 0o700 });
+  } catch (e) {
+    throw new AurionError(
+      'IO_ERROR',
+      `cannot write the TUF cache ${trust.cacheDir}: ${(e as Error).message}`,
+      {
+        hint: 'give a writable folder with --tuf-cache',
+      },
+    );
+  }
+  try {
+    for (const [name, bytes] of cached) await writeFileAtomic(join(scratch, name), bytes);
+    let updater: Updater;
+    try {
+      updater = new Updater({
+        metadataDir: scratch,
+        metadataBaseUrl: source.metadataUrl,
+        targetBaseUrl: source.targetsUrl,
+        fetcher: source.fetcher,
+        config: { prefixTargetsWithHash: false },
+      });
+      await updater.refresh();
+    } catch (e) {
+      throw untrusted(source.location, e, undefined);
+    }
+    const targetsBytes = await readSmallFile(
+      join(scratch, 'targets.json'),
+      'TUF metadata',
+      INPUT_LIMITS.tufMetadata,
+    );
+    const targets = parseMetadata(MetadataKind.Targets, targetsBytes, 'verified targets.json');
+    // Verified: the cache takes the new metadata, root first.
+    await mkdir(folder, { recursive: true, mode: 0o700 });
+    for (const name of CACHED) {
+      const bytes = await readSmallFileIfExists(
+        join(scratch, name),
+        'TUF metadata',
+        INPUT_LIMITS.tufMetadata,
+      );
+      if (bytes !== undefined) await writeFileAtomic(join(folder, name), bytes);
+    }
+    const list: TargetSpec[] = Object.values(targets.signed.targets).map((t) => ({
+      path: t.path,
+      length: t.length,
+      sha256: t.hashes['sha256'] ?? '',
+      custom: t.custom as unknown as TargetSpec['custom'],
+    }));
+    return new TrustedTargets(list, updater, source, scratch);
+  } catch (e) {
+    await rm(scratch, { recursive: true, force: true }).catch(() => {});
+    throw e;
+  }
+}
+
+/** The role a tuf-js message is about: the one it was loading, else the first role it names. */
+function roleOf(message: string): string {
+  const loading = /Unable to load (snapshot|targets)/.exec(message)?.[1];
+  if (loading !== undefined) return loading;
+  const named = /\b(root|timestamp|snapshot|targets)\b/i.exec(message)?.[1];
+  return named === undefined ? 'root' : named.toLowerCase();
+}
+
+/** REGISTRY_UNTRUSTED naming the role and the rule a TUF failure broke. */
+function untrusted(location: string, e: unknown, role: string | undefined): AurionError {
+  if (e instanceof AurionError && e.code === 'IO_ERROR') return e;
+  const message = e instanceof Error ? e.message : String(e);
+  const name = e instanceof Error ? e.constructor.name : 'Error';
+  const text = `${name} ${message}`;
+  const who = role ?? roleOf(message);
+  let rule: string;
+  if (/Expired/.test(name) || /is expired/i.test(message)) {
+    rule = 'expired metadata (freeze attack, or a registry whose operator did not refresh it)';
+  } else if (/does not match snapshot|doesn't match timestamp/i.test(message)) {
+    rule = 'versions of snapshot and targets do not match (mix-and-match)';
+  } else if (/less than current version|BadVersion/.test(text)) {
+    rule = 'version older than the trusted one (rollback)';
+  } else if (/Expected version/i.test(message)) {
+    rule = 'root versions must follow each other';
+  } else if (/signed by \d+\/\d+ keys|signature|Unsigned/i.test(text)) {
+    rule = 'not signed by a threshold of its keys';
+  } else if (/LengthOrHash|length|hash|Max length/i.test(text)) {
+    rule = 'length or hash does not match the signed one';
+  } else if (/\b404\b|does not exist|HTTP/i.test(text)) {
+    rule = 'metadata missing from the registry';
+  } else {
+    rule = 'metadata does not verify';
+  }
+  return new AurionError(
+    'REGISTRY_UNTRUSTED',
+    `registry ${location} fails TUF verification: ${who} role: ${rule}: ${message}`,
+    {
+      hint:
+        'nothing was written; the registry (or a mirror or cache in front of it) serves metadata that its keys ' +
+        'do not vouch for. Tell its operator; never fall back to reading it unsigned',
+    },
+  );
+}
