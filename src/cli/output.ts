@@ -44,7 +44,9 @@ export function terminalSafeDeep<T>(value: T): T {
     let copy: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
       const safe = terminalSafeDeep(value[i]);
-      if (safe !== value[i]) (copy ??= value.slice())[i] = safe;
+      if (safe === value[i]) continue;
+      copy ??= value.slice();
+      copy[i] = safe;
     }
     return (copy ?? value) as T;
   }
@@ -55,7 +57,9 @@ export function terminalSafeDeep<T>(value: T): T {
     let copy: Record<string, unknown> | undefined;
     for (const key of Object.keys(record)) {
       const safe = terminalSafeDeep(record[key]);
-      if (safe !== record[key]) (copy ??= { ...record })[key] = safe;
+      if (safe === record[key]) continue;
+      copy ??= { ...record };
+      copy[key] = safe;
     }
     return (copy ?? value) as T;
   }
