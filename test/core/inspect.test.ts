@@ -5,7 +5,6 @@ import { describe, it } from 'node:test';
 import { pluginInfoJson, registerRequestJson } from '../../src/core/inspect.js';
 import { trustedKeyFromPem } from '../../src/core/policy.js';
 import { inspectBundle } from '../../src/ops/inspect.js';
-import { expectAurionError, ROOT, tempDir } from '../helpers.js';
 import {
   containerManifest,
   ed25519Key,
@@ -17,7 +16,8 @@ import {
   TINY_WASM,
   wasmManifest,
   writeBundleFile,
-} from './trust-fixtures.js';
+} from '../fixtures/keys.js';
+import { expectAurionError, ROOT, tempDir } from '../helpers.js';
 
 const alice = ed25519Key();
 

@@ -11,7 +11,6 @@ import {
 } from '../../src/core/policy.js';
 import { exitCodeOf, type VerifyResult } from '../../src/core/verify.js';
 import { verifyBundle, verifyBundles } from '../../src/ops/verify.js';
-import { tempDir } from '../helpers.js';
 import {
   containerManifest,
   ed25519Key,
@@ -24,7 +23,8 @@ import {
   TINY_WASM,
   wasmManifest,
   writeBundleFile,
-} from './trust-fixtures.js';
+} from '../fixtures/keys.js';
+import { tempDir } from '../helpers.js';
 
 const alice = ed25519Key();
 const bob = ed25519Key();

@@ -10,6 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { ed25519Key, listTree, writePem } from '../fixtures/keys.js';
 import {
   containerManifest,
   entry,
@@ -23,8 +24,7 @@ import {
   wasmBundleTar,
   wasmManifest,
   writeBundleFile,
-} from '../core/bundle/tar-fixtures.js';
-import { ed25519Key, listTree, writePem } from '../core/trust-fixtures.js';
+} from '../fixtures/tar.js';
 import { assertCliError, runCli, tempDir } from '../helpers.js';
 
 const alice = ed25519Key();

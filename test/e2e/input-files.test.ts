@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ed25519Key, signedWasmBundle, writePem } from '../core/trust-fixtures.js';
+import { ed25519Key, signedWasmBundle, writePem } from '../fixtures/keys.js';
 import { assertCliError, type tempDir } from '../helpers.js';
 import { specialFiles } from '../io/special-files.js';
 import { runBounded } from './bounded-run.js';

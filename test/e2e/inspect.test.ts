@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { invalidModules } from '../core/build-fixtures.js';
 import {
   ed25519Key,
   listTree,
@@ -12,7 +11,8 @@ import {
   wasmManifest,
   writeBundleFile,
   writePem,
-} from '../core/trust-fixtures.js';
+} from '../fixtures/keys.js';
+import { invalidModules } from '../fixtures/modules.js';
 import { assertCliError, runCli, tempDir } from '../helpers.js';
 
 const alice = ed25519Key();

@@ -16,10 +16,10 @@ import {
   wasmManifest,
   writeBundleFile,
   writePem,
-} from '../core/trust-fixtures.js';
+} from '../fixtures/keys.js';
+import { alice, bob, fileSha, setup } from '../fixtures/registry.js';
 import { assertCliError, BIN, runCli } from '../helpers.js';
 import { deadPid, lockRecord } from '../registry/util.js';
-import { alice, bob, fileSha, setup } from './registry-fixtures.js';
 
 describe('publish and pull: directory registry (end to end)', () => {
   it('publishes a verified bundle, creating the registry, and records it in index.json', async (t) => {

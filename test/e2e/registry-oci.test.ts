@@ -4,11 +4,11 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { sha256, TINY_WASM, wasmManifest, writeBundleFile } from '../core/trust-fixtures.js';
+import { sha256, TINY_WASM, wasmManifest, writeBundleFile } from '../fixtures/keys.js';
+import { fileSha, setup } from '../fixtures/registry.js';
 import { assertCliError, runCli } from '../helpers.js';
 import { startFakeRegistry } from '../registry/fake-registry.js';
 import { startRegistry } from '../registry/reference-registry.js';
-import { fileSha, setup } from './registry-fixtures.js';
 
 const run = promisify(execFile);
 

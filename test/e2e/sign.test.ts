@@ -3,8 +3,6 @@ import { execFileSync } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { containerSourceManifest, writeProject } from '../core/build-fixtures.js';
-import { assertCliError, ROOT, runCli, tempDir } from '../helpers.js';
 import {
   assertEd25519SignedBy,
   extract,
@@ -16,7 +14,9 @@ import {
   moduleBytes,
   sha256Hex,
   writeTestBundle,
-} from './signing-fixtures.js';
+} from '../fixtures/checkers.js';
+import { containerSourceManifest, writeProject } from '../fixtures/modules.js';
+import { assertCliError, ROOT, runCli, tempDir } from '../helpers.js';
 
 const openssl = (args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
 

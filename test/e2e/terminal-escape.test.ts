@@ -6,14 +6,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { sourceManifest, wat, writeProject } from '../core/build-fixtures.js';
-import {
-  ed25519Key,
-  signedWasmBundle,
-  TINY_WASM,
-  writeBundleFile,
-  writePem,
-} from '../core/trust-fixtures.js';
+import { ed25519Key, signedWasmBundle, TINY_WASM, writeBundleFile, writePem } from '../fixtures/keys.js';
+import { sourceManifest, wat, writeProject } from '../fixtures/modules.js';
 import { runCli, tempDir } from '../helpers.js';
 
 /** Anything a terminal would act on: C0 (newline aside: it separates our own lines), DEL, C1, bidi controls. */

@@ -12,7 +12,7 @@ import {
   wasmManifest,
   writeBundleFile,
   writePem,
-} from '../core/trust-fixtures.js';
+} from '../fixtures/keys.js';
 import { assertCliError, runCli, tempDir } from '../helpers.js';
 
 const alice = ed25519Key();

@@ -12,8 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
 import { imageManifest } from '../../src/registry/oci-artifact.js';
-import { containerSourceManifest, sourceManifest, VALID_WAT, wat } from '../core/build-fixtures.js';
-import { endOfArchive, entry, paxHeader, rawHeader } from '../core/bundle/tar-fixtures.js';
 import {
   containerManifest,
   envelopeBytes,
@@ -23,7 +21,9 @@ import {
   TINY_WASM,
   wasmManifest,
   writeBundleFile,
-} from '../core/trust-fixtures.js';
+} from '../fixtures/keys.js';
+import { containerSourceManifest, sourceManifest, VALID_WAT, wat } from '../fixtures/modules.js';
+import { endOfArchive, entry, paxHeader, rawHeader } from '../fixtures/tar.js';
 import { ROOT } from '../helpers.js';
 import { CORPUS_DIR } from './engine.js';
 import { PGP_SIGNED_DATA } from './targets.js';

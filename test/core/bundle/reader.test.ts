@@ -9,7 +9,6 @@ import fc from 'fast-check';
 import { checkModuleDigest } from '../../../src/core/bundle/index.js';
 import { AurionError } from '../../../src/errors.js';
 import { readBundle } from '../../../src/io/bundle-file.js';
-import { expectAurionError, tempDir } from '../../helpers.js';
 import {
   containerManifest,
   endOfArchive,
@@ -26,7 +25,8 @@ import {
   wasmBundleTar,
   wasmManifest,
   writeBundleFile,
-} from './tar-fixtures.js';
+} from '../../fixtures/tar.js';
+import { expectAurionError, tempDir } from '../../helpers.js';
 
 type T = Parameters<typeof tempDir>[0];
 

@@ -8,7 +8,6 @@ import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { type BundleSpec, writeBundle } from '../../../src/core/bundle/index.js';
 import { readBundle, rewriteBundle } from '../../../src/io/bundle-file.js';
-import { expectAurionError, tempDir } from '../../helpers.js';
 import {
   containerManifest,
   jsonBytes,
@@ -16,7 +15,8 @@ import {
   sha256Hex,
   wasmManifest,
   writeBundleFile,
-} from './tar-fixtures.js';
+} from '../../fixtures/tar.js';
+import { expectAurionError, tempDir } from '../../helpers.js';
 
 /** Collects what a writer writes. */
 class Collector extends Writable {

@@ -8,7 +8,7 @@ import { envelopeSignatures, parseEnvelope } from '../../src/core/envelope.js';
 import { generateEd25519KeyPair, loadPrivateKey } from '../../src/core/keys.js';
 import { readBundle } from '../../src/io/bundle-file.js';
 import { signBundle } from '../../src/ops/sign.js';
-import { moduleBytes, writeTestBundle } from '../e2e/signing-fixtures.js';
+import { moduleBytes, writeTestBundle } from '../fixtures/checkers.js';
 import { expectAurionError, tempDir } from '../helpers.js';
 
 const newKey = () => loadPrivateKey(generateEd25519KeyPair().privatePem, undefined, 'k');

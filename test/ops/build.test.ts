@@ -7,7 +7,6 @@ import { gunzipSync } from 'node:zlib';
 import { checkModuleDigest } from '../../src/core/bundle/index.js';
 import { readBundle } from '../../src/io/bundle-file.js';
 import { buildBundle } from '../../src/ops/build.js';
-import { expectAurionError, tempDir } from '../helpers.js';
 import {
   containerSourceManifest,
   MODULE_PATH,
@@ -15,8 +14,9 @@ import {
   VALID_WAT,
   wat,
   writeProject,
-} from './build-fixtures.js';
-import { sha256Hex } from './bundle/tar-fixtures.js';
+} from '../fixtures/modules.js';
+import { sha256Hex } from '../fixtures/tar.js';
+import { expectAurionError, tempDir } from '../helpers.js';
 
 type T = Parameters<typeof tempDir>[0];
 
