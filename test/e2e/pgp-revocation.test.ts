@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as openpgp from 'openpgp';
-import { writeTestBundle } from '../fixtures/checkers.js';
+import { writeTestBundle } from '../fixtures/bundles.js';
 import { GnuPG } from '../gpg.js';
 import { assertCliError, type RunResult, runCli, tempDir } from '../helpers.js';
 

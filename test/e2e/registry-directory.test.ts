@@ -7,16 +7,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { generatePgpKeyPair, loadPgpPrivateKey, signDetached } from '../../src/core/pgp.js';
-import {
-  containerManifest,
-  envelopeBytes,
-  sha256,
-  signedWasmBundle,
-  TINY_WASM,
-  wasmManifest,
-  writeBundleFile,
-  writePem,
-} from '../fixtures/keys.js';
+import { signedWasmBundle, writeBundleFile } from '../fixtures/bundles.js';
+import { sha256 } from '../fixtures/digest.js';
+import { envelopeBytes, writePem } from '../fixtures/keys.js';
+import { containerManifest, wasmManifest } from '../fixtures/manifests.js';
+import { TINY_WASM } from '../fixtures/modules.js';
 import { alice, bob, fileSha, setup } from '../fixtures/registry.js';
 import { assertCliError, BIN, runCli } from '../helpers.js';
 import { deadPid, lockRecord } from '../registry/util.js';
