@@ -9,6 +9,7 @@ import { generateEd25519KeyPair, loadPrivateKey } from '../../src/core/keys.js';
 import { readBundle } from '../../src/io/bundle-file.js';
 import { signBundle } from '../../src/ops/sign.js';
 import { writeTestBundle } from '../fixtures/bundles.js';
+import { sha256 } from '../fixtures/digest.js';
 import { seededModule } from '../fixtures/modules.js';
 import { expectAurionError, tempDir } from '../helpers.js';
 
@@ -24,7 +25,7 @@ describe('signBundle', () => {
     assert.equal(result.keyId, key.publicKey.keyId);
     assert.equal(result.fingerprint, undefined);
     const bytes = await readFile(path);
-    assert.equal(result.sha256, createHash('sha256').update(bytes).digest('hex'));
+    assert.equal(result.sha256, sha256(bytes));
     assert.equal(result.size, bytes.length);
 
     const signed = await readBundle(path);
