@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { BUNDLE, CODE_CACHE, loadCli } from '../../src/cli/launch.js';
-import { ed25519Key, signedWasmBundle, writePem } from '../core/trust-fixtures.js';
+import { signedWasmBundle } from '../fixtures/bundles.js';
+import { ed25519Key, writePem } from '../fixtures/keys.js';
 import { runCli, tempDir } from '../helpers.js';
 
 describe('the bundled CLI and its code cache', () => {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import * as noble from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
@@ -15,38 +14,16 @@ import {
 } from '../../src/core/envelope.js';
 import { generateEd25519KeyPair, loadPrivateKey } from '../../src/core/keys.js';
 import type { Manifest } from '../../src/core/types.js';
+import { sha256 } from '../fixtures/digest.js';
+import { containerManifestValue, IMAGE_DIGEST, manifestValue } from '../fixtures/manifests.js';
 import { expectAurionError } from '../helpers.js';
 
 noble.hashes.sha512 = sha512;
 
-const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
-const MODULE_SHA = sha256('module bytes');
-const IMAGE = 'c0ffee'.padEnd(64, '0');
+const MODULE_SHA = sha256(Buffer.from('module bytes'));
 
-const wasmManifest = {
-  schema_version: 1,
-  name: 'dns-enum',
-  version: '1.2.0',
-  capabilities: ['PassiveEnum'],
-  risk_class: 'Low',
-  runtime: 'wasm',
-  module: { path: 'module.wasm', sha256: MODULE_SHA, size: 12 },
-} as unknown as Manifest;
-const containerManifest = {
-  schema_version: 1,
-  name: 'scanner',
-  version: '2.0.0',
-  capabilities: ['PortScan'],
-  risk_class: 'Medium',
-  runtime: 'container',
-  container: {
-    image: `registry.example/org/tool@sha256:${IMAGE}`,
-    user: '10001:10001',
-    read_only_rootfs: true,
-    seccomp_profile: 'runtime/default',
-    apparmor_profile: 'runtime/default',
-  },
-} as unknown as Manifest;
+const wasmManifest = manifestValue({ module: { path: 'module.wasm', sha256: MODULE_SHA, size: 12 } });
+const containerManifest = containerManifestValue() as unknown as Manifest;
 
 const wasmBundle: SignedContent = {
   manifestBytes: new TextEncoder().encode(JSON.stringify(wasmManifest)),
@@ -64,7 +41,7 @@ const key = loadPrivateKey(pair.privatePem, undefined, 'test.key');
 describe('subjectOf', () => {
   it('is the module digest for wasm bundles and the pinned image digest for container bundles', () => {
     assert.deepEqual(subjectOf(wasmBundle), { kind: 'wasm-module', sha256: MODULE_SHA });
-    assert.deepEqual(subjectOf(containerBundle), { kind: 'container-image', sha256: IMAGE });
+    assert.deepEqual(subjectOf(containerBundle), { kind: 'container-image', sha256: IMAGE_DIGEST });
   });
 
   it('refuses a wasm bundle without module data', async () => {

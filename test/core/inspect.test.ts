@@ -5,19 +5,17 @@ import { describe, it } from 'node:test';
 import { pluginInfoJson, registerRequestJson } from '../../src/core/inspect.js';
 import { trustedKeyFromPem } from '../../src/core/policy.js';
 import { inspectBundle } from '../../src/ops/inspect.js';
-import { expectAurionError, ROOT, tempDir } from '../helpers.js';
+import { signedWasmBundle, writeBundleFile } from '../fixtures/bundles.js';
+import { sha256 } from '../fixtures/digest.js';
+import { ed25519Key, envelopeBytes } from '../fixtures/keys.js';
 import {
   containerManifest,
-  ed25519Key,
-  envelopeBytes,
   IMAGE_DIGEST,
   manifestValue as manifest,
-  sha256,
-  signedWasmBundle,
-  TINY_WASM,
   wasmManifest,
-  writeBundleFile,
-} from './trust-fixtures.js';
+} from '../fixtures/manifests.js';
+import { TINY_WASM } from '../fixtures/modules.js';
+import { expectAurionError, ROOT, tempDir } from '../helpers.js';
 
 const alice = ed25519Key();
 

@@ -11,8 +11,9 @@ import {
   trustedKeyFromPem,
 } from '../../src/core/policy.js';
 import { AurionError } from '../../src/errors.js';
+import { ed25519Key, spkiPemOfRaw } from '../fixtures/keys.js';
+import { manifestValue as manifest } from '../fixtures/manifests.js';
 import { expectAurionError } from '../helpers.js';
-import { ed25519Key, manifestValue as manifest, spkiPemOfRaw } from './trust-fixtures.js';
 
 const alice = ed25519Key();
 const bob = ed25519Key();

@@ -12,20 +12,12 @@ import {
 } from '../../src/core/policy.js';
 import { exitCodeOf, type VerifyResult } from '../../src/core/verify.js';
 import { verifyBundle, verifyBundles } from '../../src/ops/verify.js';
+import { signedWasmBundle, writeBundleFile } from '../fixtures/bundles.js';
+import { sha256 } from '../fixtures/digest.js';
+import { ed25519Key, envelopeBytes, envelopeObject, type TestKey } from '../fixtures/keys.js';
+import { containerManifest, IMAGE_DIGEST, wasmManifest } from '../fixtures/manifests.js';
+import { TINY_WASM } from '../fixtures/modules.js';
 import { tempDir } from '../helpers.js';
-import {
-  containerManifest,
-  ed25519Key,
-  envelopeBytes,
-  envelopeObject,
-  IMAGE_DIGEST,
-  sha256,
-  signedWasmBundle,
-  type TestKey,
-  TINY_WASM,
-  wasmManifest,
-  writeBundleFile,
-} from './trust-fixtures.js';
 
 const alice = ed25519Key();
 const bob = ed25519Key();

@@ -9,8 +9,10 @@ import { Readable } from 'node:stream';
 import { before, describe, it } from 'node:test';
 import { writeBundle } from '../../src/core/bundle/index.js';
 import { writeStreamAtomic } from '../../src/io/atomic.js';
+import { opensslVerifies } from '../fixtures/checkers.js';
+import { sha256 as sha256Hex } from '../fixtures/digest.js';
+import { seededModule as moduleBytes } from '../fixtures/modules.js';
 import { assertCliError, runCli, tempDir } from '../helpers.js';
-import { moduleBytes, opensslVerifies, sha256Hex } from './signing-fixtures.js';
 
 const TYPE = 'application/vnd.aurion.authorization.v1+json';
 const AT = '2026-12-10T12:00:00Z';

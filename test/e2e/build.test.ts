@@ -4,7 +4,9 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { invalidModules, MODULE_PATH, sourceManifest, wat, writeProject } from '../core/build-fixtures.js';
+import { sourceManifest } from '../fixtures/manifests.js';
+import { invalidModules, MODULE_PATH, wat } from '../fixtures/modules.js';
+import { writeProject } from '../fixtures/projects.js';
 import { assertCliError, runCli, tempDir } from '../helpers.js';
 
 type T = Parameters<typeof tempDir>[0];

@@ -10,32 +10,26 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import {
-  containerManifest,
-  entry,
-  gnuLongHeader,
-  gzip,
-  jsonBytes,
-  MODULE,
-  paxHeader,
-  rawHeader,
-  tar,
-  wasmBundleTar,
-  wasmManifest,
-  writeBundleFile,
-} from '../core/bundle/tar-fixtures.js';
-import { ed25519Key, listTree, writePem } from '../core/trust-fixtures.js';
+import { wasmBundleTar, writeRawBundle } from '../fixtures/bundles.js';
+import { listTree } from '../fixtures/checkers.js';
+import { ed25519Key, writePem } from '../fixtures/keys.js';
+import { containerManifestValue, jsonBytes, wasmManifestValue } from '../fixtures/manifests.js';
+import { OPAQUE_MODULE } from '../fixtures/modules.js';
+import { entry, gnuLongHeader, gzip, paxHeader, rawHeader, tar } from '../fixtures/tar.js';
 import { assertCliError, runCli, tempDir } from '../helpers.js';
 
 const alice = ed25519Key();
 const outside = join(tmpdir(), `aurion-hostile-${randomBytes(6).toString('hex')}`);
-const manifestEntry = () => entry('manifest.json', jsonBytes(wasmManifest(MODULE)));
-const moduleEntry = () => entry('module.wasm', MODULE);
+const manifestEntry = () => entry('manifest.json', jsonBytes(wasmManifestValue(OPAQUE_MODULE)));
+const moduleEntry = () => entry('module.wasm', OPAQUE_MODULE);
 
 /** [what, gzip-compressed bundle bytes, a path the hostile entry would write to if extracted] */
 const HOSTILE: Array<[string, Buffer, string?]> = [
   ['an unknown entry name', gzip(wasmBundleTar(entry('evil.txt', 'x')))],
-  ['./manifest.json', gzip(tar(entry('./manifest.json', jsonBytes(wasmManifest(MODULE))), moduleEntry()))],
+  [
+    './manifest.json',
+    gzip(tar(entry('./manifest.json', jsonBytes(wasmManifestValue(OPAQUE_MODULE))), moduleEntry())),
+  ],
   ['a path with a folder', gzip(tar(manifestEntry(), moduleEntry(), entry('sub/evil.txt', 'x')))],
   [
     'a parent-folder path',
@@ -71,7 +65,7 @@ const HOSTILE: Array<[string, Buffer, string?]> = [
   ['no manifest.json', gzip(tar(moduleEntry()))],
   [
     'module.wasm in a container bundle',
-    gzip(tar(entry('manifest.json', jsonBytes(containerManifest())), moduleEntry())),
+    gzip(tar(entry('manifest.json', jsonBytes(containerManifestValue())), moduleEntry())),
   ],
   ['a wasm bundle without module.wasm', gzip(tar(manifestEntry()))],
   [
@@ -116,7 +110,7 @@ describe('hostile archives through verify and inspect', () => {
     const key = await writePem(base, 'alice.pub', alice.publicPem);
     const paths = [];
     for (const [i, [, bytes]] of HOSTILE.entries())
-      paths.push(await writeBundleFile(dir, bytes, `hostile-${i}.aurion`));
+      paths.push(await writeRawBundle(dir, bytes, `hostile-${i}.aurion`));
     const before = await listTree(base);
     const r = await runCli(['verify', ...paths, '--trusted-key', key, '--json'], { cwd: dir });
     assert.equal(r.code, 3, r.stderr);
@@ -143,7 +137,7 @@ describe('hostile archives through verify and inspect', () => {
       const base = await tempDir(t);
       const dir = join(base, 'bundles');
       await mkdir(dir);
-      const path = await writeBundleFile(dir, bytes, `hostile-${i}.aurion`);
+      const path = await writeRawBundle(dir, bytes, `hostile-${i}.aurion`);
       const before = await listTree(base);
       const r = await runCli(['inspect', path, '--json'], { cwd: dir });
       assertCliError(r, 3, 'BUNDLE_INVALID');

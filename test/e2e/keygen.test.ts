@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { gnupgHome, gpg } from '../fixtures/checkers.js';
 import { assertCliError, runCli, tempDir } from '../helpers.js';
-import { gnupgHome, gpg } from './signing-fixtures.js';
 
 const openssl = (args: string[], env?: Record<string, string>) =>
   execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });

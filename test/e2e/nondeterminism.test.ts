@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { sourceManifest, VALID_WAT, wat, writeProject } from '../core/build-fixtures.js';
+import { sourceManifest } from '../fixtures/manifests.js';
+import { VALID_WAT, wat } from '../fixtures/modules.js';
+import { writeProject } from '../fixtures/projects.js';
 import { runCli, tempDir } from '../helpers.js';
 
 const CLOCKS = `(module

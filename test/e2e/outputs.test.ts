@@ -13,11 +13,11 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { hostTag } from '../../src/io/owner.js';
-import { writeProject } from '../core/build-fixtures.js';
+import { writeTestBundle } from '../fixtures/bundles.js';
+import { writeProject } from '../fixtures/projects.js';
+import { setup } from '../fixtures/registry.js';
 import { assertCliError, ROOT, type RunResult, runCli, tempDir } from '../helpers.js';
 import { deadPid } from '../registry/util.js';
-import { setup } from './registry-fixtures.js';
-import { writeTestBundle } from './signing-fixtures.js';
 
 type T = Parameters<typeof tempDir>[0];
 

@@ -8,9 +8,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as openpgp from 'openpgp';
+import { writeTestBundle } from '../fixtures/bundles.js';
 import { GnuPG } from '../gpg.js';
 import { assertCliError, type RunResult, runCli, tempDir } from '../helpers.js';
-import { writeTestBundle } from './signing-fixtures.js';
 
 /** The codes of the one bundle's result in a `verify --json` run. */
 const codes = (r: RunResult): string[] => r.json.results[0].errors.map((e: { code: string }) => e.code);

@@ -9,7 +9,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { containerManifest, TINY_WASM, wasmManifest } from '../core/trust-fixtures.js';
+import { containerManifest, wasmManifest } from '../fixtures/manifests.js';
+import { TINY_WASM } from '../fixtures/modules.js';
 import { runCli, tempDir } from '../helpers.js';
 
 const run = (cmd: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) =>

@@ -9,9 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { chmod, chown, mkdir, readdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { alice, bob, setup } from '../fixtures/registry.js';
 import { assertCliError, runCli } from '../helpers.js';
 import { runBounded } from './bounded-run.js';
-import { alice, bob, setup } from './registry-fixtures.js';
 
 const QUICK = { timeout: 120_000 };
 

@@ -8,19 +8,14 @@ import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { generatePgpKeyPair, loadPgpPrivateKey } from '../../src/core/pgp/keys.js';
 import { signDetached } from '../../src/core/pgp/sign.js';
-import {
-  containerManifest,
-  envelopeBytes,
-  sha256,
-  signedWasmBundle,
-  TINY_WASM,
-  wasmManifest,
-  writeBundleFile,
-  writePem,
-} from '../core/trust-fixtures.js';
+import { signedWasmBundle, writeBundleFile } from '../fixtures/bundles.js';
+import { sha256 } from '../fixtures/digest.js';
+import { envelopeBytes, writePem } from '../fixtures/keys.js';
+import { containerManifest, wasmManifest } from '../fixtures/manifests.js';
+import { TINY_WASM } from '../fixtures/modules.js';
+import { alice, bob, fileSha, setup } from '../fixtures/registry.js';
 import { assertCliError, BIN, runCli } from '../helpers.js';
 import { deadPid, lockRecord } from '../registry/util.js';
-import { alice, bob, fileSha, setup } from './registry-fixtures.js';
 
 describe('publish and pull: directory registry (end to end)', () => {
   it('publishes a verified bundle, creating the registry, and records it in index.json', async (t) => {

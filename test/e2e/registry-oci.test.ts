@@ -4,11 +4,14 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { sha256, TINY_WASM, wasmManifest, writeBundleFile } from '../core/trust-fixtures.js';
+import { writeBundleFile } from '../fixtures/bundles.js';
+import { sha256 } from '../fixtures/digest.js';
+import { wasmManifest } from '../fixtures/manifests.js';
+import { TINY_WASM } from '../fixtures/modules.js';
+import { fileSha, setup } from '../fixtures/registry.js';
 import { assertCliError, runCli } from '../helpers.js';
 import { startFakeRegistry } from '../registry/fake-registry.js';
 import { startRegistry } from '../registry/reference-registry.js';
-import { fileSha, setup } from './registry-fixtures.js';
 
 const run = promisify(execFile);
 

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { canonicalize } from '@tufjs/canonical-json';
-import { ed25519Key, writePem } from '../core/trust-fixtures.js';
+import { ed25519Key, writePem } from '../fixtures/keys.js';
+import { setup } from '../fixtures/registry.js';
 import { runCli } from '../helpers.js';
-import { setup } from './registry-fixtures.js';
 
 const run = promisify(execFile);
 

@@ -7,9 +7,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFile, cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ed25519Key, writePem } from '../core/trust-fixtures.js';
+import { ed25519Key, writePem } from '../fixtures/keys.js';
+import { setup } from '../fixtures/registry.js';
 import { assertCliError, BIN, runCli } from '../helpers.js';
-import { setup } from './registry-fixtures.js';
 
 type Setup = Awaited<ReturnType<typeof setup>>;
 

@@ -7,12 +7,15 @@ import { computeCacheKey } from '../../src/core/cachekey.js';
 import { loadPrivateKey } from '../../src/core/keys.js';
 import { buildBundle } from '../../src/ops/build.js';
 import { signBundle } from '../../src/ops/sign.js';
-import { containerSourceManifest, writeProject } from '../core/build-fixtures.js';
+import { containerManifestValue as containerSourceManifest, IMAGE_DIGEST } from '../fixtures/manifests.js';
+import { writeProject } from '../fixtures/projects.js';
 import { assertCliError, runCli, tempDir } from '../helpers.js';
 import { KEY, PUB } from '../ops/run-fixtures.js';
 
 const TRUST = ['--trusted-key', PUB];
-const IMAGE = `registry.example/org/port-scan@sha256:${'ab'.repeat(32)}`;
+const IMAGE = `registry.example/org/port-scan@sha256:${IMAGE_DIGEST}`;
+/** The version of the fixture's container plugin (test/fixtures/manifests.ts). */
+const VERSION = containerSourceManifest()['version'] as string;
 const JOB = [
   '--target',
   'example.com',
@@ -25,7 +28,7 @@ const JOB = [
 ];
 const KEY_OF_JOB = computeCacheKey({
   name: 'port-scan',
-  version: '2.0.0',
+  version: VERSION,
   config: '{"ports":[22,443]}',
   scope: 's-1',
 }).cacheKey;
@@ -152,7 +155,7 @@ describe('run: container bundles', () => {
     assert.deepEqual(stdin, {
       job_id: 'c-1',
       plugin_name: 'port-scan',
-      version: '2.0.0',
+      version: VERSION,
       target: 'example.com',
       config: { ports: [22, 443] },
       scope_id: 's-1',

@@ -342,7 +342,11 @@ describe('run: refused before anything runs', () => {
     const bundle = await bundleOf(t, CORRECT);
     assertCliError(await runCli(['run', bundle, ...JOB_FLAGS, '--json']), 2, 'USAGE');
     const dir = await tempDir(t);
-    const { writeProject, sourceManifest, wat } = await import('../core/build-fixtures.js');
+    const [{ writeProject }, { sourceManifest }, { wat }] = await Promise.all([
+      import('../fixtures/projects.js'),
+      import('../fixtures/manifests.js'),
+      import('../fixtures/modules.js'),
+    ]);
     const { buildBundle } = await import('../../src/ops/build.js');
     await writeProject(dir, sourceManifest({ supported_scopes: undefined }), await wat(CORRECT));
     const unsigned = (await buildBundle({ dir })).bundle;

@@ -3,20 +3,13 @@ import { execFileSync } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { containerSourceManifest, writeProject } from '../core/build-fixtures.js';
+import { writeTestBundle } from '../fixtures/bundles.js';
+import { assertEd25519SignedBy, extract, extraFiles, gnupgHome, gpg, gpgconf } from '../fixtures/checkers.js';
+import { sha256 } from '../fixtures/digest.js';
+import { containerManifestValue, IMAGE_DIGEST } from '../fixtures/manifests.js';
+import { seededModule } from '../fixtures/modules.js';
+import { writeProject } from '../fixtures/projects.js';
 import { assertCliError, ROOT, runCli, tempDir } from '../helpers.js';
-import {
-  assertEd25519SignedBy,
-  extract,
-  extraFiles,
-  gnupgHome,
-  gpg,
-  gpgconf,
-  IMAGE_DIGEST,
-  moduleBytes,
-  sha256Hex,
-  writeTestBundle,
-} from './signing-fixtures.js';
 
 const openssl = (args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -55,10 +48,10 @@ describe('sign (Ed25519, wasm bundles)', () => {
     assert.deepEqual(Object.keys(r.json).sort(), ['bundle', 'key_id', 'ok', 'sha256']);
     assert.equal(r.json.bundle, bundle);
     assert.equal(r.json.key_id, keyId);
-    assert.equal(r.json.sha256, sha256Hex(await readFile(bundle)));
+    assert.equal(r.json.sha256, sha256(await readFile(bundle)));
     const { envelope, entries } = await assertEd25519SignedBy(bundle, pub, dir);
     assert.deepEqual([...entries.keys()], ['manifest.json', 'module.wasm', 'signature.ed25519']);
-    assert.deepEqual(entries.get('module.wasm'), moduleBytes());
+    assert.deepEqual(entries.get('module.wasm'), seededModule());
     assert.equal(envelope.key_id, keyId);
     assert.deepEqual(Object.keys(envelope), [
       'schema_version',
@@ -528,14 +521,14 @@ describe('build -> sign (the real builder)', () => {
   it('signs a built container bundle with Ed25519 and OpenPGP', async (t) => {
     const root = await tempDir(t);
     const dir = join(root, 'port-scan');
-    await writeProject(dir, containerSourceManifest(), null);
+    await writeProject(dir, containerManifestValue(), null);
     const built = await runCli(['build', dir, '-o', join(root, 'c.aurion'), '--json']);
     assert.equal(built.code, 0, built.stderr);
     const ed = await keygen(root, 'k');
     const ops = await pgpKeygen(root, 'ops');
     const r = await runCli(['sign', join(root, 'c.aurion'), '--key', ed.key, '--pgp-key', ops.key, '--json']);
     assert.equal(r.code, 0, r.stderr);
-    const { envelope } = await assertEd25519SignedBy(join(root, 'c.aurion'), ed.pub, root, 'ab'.repeat(32));
+    const { envelope } = await assertEd25519SignedBy(join(root, 'c.aurion'), ed.pub, root, IMAGE_DIGEST);
     assert.equal(envelope.subject.kind, 'container-image');
   });
 });

@@ -6,14 +6,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { sourceManifest, wat, writeProject } from '../core/build-fixtures.js';
-import {
-  ed25519Key,
-  signedWasmBundle,
-  TINY_WASM,
-  writeBundleFile,
-  writePem,
-} from '../core/trust-fixtures.js';
+import { signedWasmBundle, writeBundleFile } from '../fixtures/bundles.js';
+import { ed25519Key, writePem } from '../fixtures/keys.js';
+import { manifestValue, sourceManifest } from '../fixtures/manifests.js';
+import { TINY_WASM, wat } from '../fixtures/modules.js';
+import { writeProject } from '../fixtures/projects.js';
 import { runCli, tempDir } from '../helpers.js';
 
 /** Anything a terminal would act on: C0 (newline aside: it separates our own lines), DEL, C1, bidi controls. */
@@ -94,16 +91,12 @@ describe('control characters from data in human output (SPEC §2)', () => {
     // An unknown manifest key is quoted in the MANIFEST_INVALID message.
     const bad = await writeBundleFile(join(dir, 'bad.aurion'), {
       manifest: Buffer.from(
-        JSON.stringify({
-          schema_version: 1,
-          name: 'dns-enum',
-          version: '1.2.0',
-          capabilities: ['PassiveEnum'],
-          risk_class: 'Low',
-          runtime: 'wasm',
-          module: { path: 'module.wasm', sha256: '0'.repeat(64), size: TINY_WASM.length },
-          [`${ERASE_UP}x`]: 1,
-        }),
+        JSON.stringify(
+          manifestValue({
+            module: { path: 'module.wasm', sha256: '0'.repeat(64), size: TINY_WASM.length },
+            [`${ERASE_UP}x`]: 1,
+          }),
+        ),
       ),
       module: TINY_WASM,
     });

@@ -2,17 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
-import {
-  ed25519Key,
-  envelopeBytes,
-  listTree,
-  sha256,
-  signedWasmBundle,
-  TINY_WASM,
-  wasmManifest,
-  writeBundleFile,
-  writePem,
-} from '../core/trust-fixtures.js';
+import { signedWasmBundle, writeBundleFile } from '../fixtures/bundles.js';
+import { listTree } from '../fixtures/checkers.js';
+import { sha256 } from '../fixtures/digest.js';
+import { ed25519Key, envelopeBytes, writePem } from '../fixtures/keys.js';
+import { wasmManifest } from '../fixtures/manifests.js';
+import { TINY_WASM } from '../fixtures/modules.js';
 import { assertCliError, runCli, tempDir } from '../helpers.js';
 
 const alice = ed25519Key();

@@ -12,18 +12,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
 import { imageManifest } from '../../src/registry/oci-artifact.js';
-import { containerSourceManifest, sourceManifest, VALID_WAT, wat } from '../core/build-fixtures.js';
-import { endOfArchive, entry, paxHeader, rawHeader } from '../core/bundle/tar-fixtures.js';
+import { signedWasmBundle, writeBundleFile } from '../fixtures/bundles.js';
+import { sha256 } from '../fixtures/digest.js';
+import { envelopeBytes, type TestKey } from '../fixtures/keys.js';
 import {
   containerManifest,
-  envelopeBytes,
-  sha256,
-  signedWasmBundle,
-  type TestKey,
-  TINY_WASM,
+  containerManifestValue,
+  sourceManifest,
   wasmManifest,
-  writeBundleFile,
-} from '../core/trust-fixtures.js';
+} from '../fixtures/manifests.js';
+import { TINY_WASM, VALID_WAT, wat } from '../fixtures/modules.js';
+import { endOfArchive, entry, paxHeader, rawHeader } from '../fixtures/tar.js';
 import { ROOT } from '../helpers.js';
 import { CORPUS_DIR } from './engine.js';
 import { PGP_SIGNED_DATA } from './targets.js';
@@ -187,7 +186,7 @@ export async function makeCorpus(): Promise<void> {
     });
     write('manifest', {
       'source-wasm.json': `${JSON.stringify(sourceManifest(), null, 2)}\n`,
-      'source-container.json': `${JSON.stringify(containerSourceManifest(), null, 2)}\n`,
+      'source-container.json': `${JSON.stringify(containerManifestValue(), null, 2)}\n`,
       'bundle-wasm.json': manifest,
       'bundle-container.json': container,
     });

@@ -9,7 +9,9 @@ import { computeCacheKey } from '../../src/core/cachekey.js';
 import { loadPrivateKey } from '../../src/core/keys.js';
 import { buildBundle } from '../../src/ops/build.js';
 import { signBundle } from '../../src/ops/sign.js';
-import { sourceManifest, wat, writeProject } from '../core/build-fixtures.js';
+import { sourceManifest } from '../fixtures/manifests.js';
+import { wat } from '../fixtures/modules.js';
+import { writeProject } from '../fixtures/projects.js';
 import { ROOT } from '../helpers.js';
 
 export const KEY = join(ROOT, 'keys-example', 'example.key');

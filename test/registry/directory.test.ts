@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +12,9 @@ import {
   type NewEntry,
 } from '../../src/registry/directory.js';
 import { hostTag } from '../../src/registry/scratch.js';
+import { sha256 } from '../fixtures/digest.js';
 import { expectAurionError, ROOT, tempDir } from '../helpers.js';
 import { deadPid, lockRecord } from './util.js';
-
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /** A file standing in for a bundle (the storage layer does not look inside) and its index entry. */
 async function fakeBundle(dir: string, name: string, version: string, content = `${name}@${version}`) {

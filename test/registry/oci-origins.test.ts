@@ -4,7 +4,7 @@
  * storage or upload service it hands requests to (127.0.0.2); what the second one received is asserted.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -16,11 +16,11 @@ import {
   resolvePlugin,
 } from '../../src/registry/oci-artifact.js';
 import { type OciRef, parseRegistryRef } from '../../src/registry/reference.js';
+import { sha256 } from '../fixtures/digest.js';
 import { assertCliError, expectAurionError, runCli, tempDir } from '../helpers.js';
 import { type FakeRegistryOptions, startFakeRegistry } from './fake-registry.js';
 import { startForeignOrigin } from './foreign-origin.js';
 
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const FAST_RETRY = { attempts: 2, baseDelayMs: 5, maxDelayMs: 20 };
 const ALICE = { AURION_REGISTRY_USERNAME: 'alice', AURION_REGISTRY_PASSWORD: 's3cret' };
 const ALICE_BASIC = `Basic ${Buffer.from('alice:s3cret').toString('base64')}`;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -18,12 +18,12 @@ import {
   tagOf,
 } from '../../src/registry/oci-artifact.js';
 import { type OciRef, parseRegistryRef } from '../../src/registry/reference.js';
+import { sha256 } from '../fixtures/digest.js';
 import { expectAurionError, tempDir } from '../helpers.js';
 import { startFakeRegistry } from './fake-registry.js';
 import { startRegistry } from './reference-registry.js';
 
 const run = promisify(execFile);
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const FAST_RETRY = { attempts: 4, baseDelayMs: 5, maxDelayMs: 20 };
 
 async function artifact(dir: string, name: string, version: string, size = 1000): Promise<PluginArtifact> {

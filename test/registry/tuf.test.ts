@@ -22,8 +22,8 @@ import {
 import { hostTag } from '../../src/registry/scratch.js';
 import { cacheFolder } from '../../src/registry/tuf-client.js';
 import { TufRepository } from '../../src/registry/tuf-repo.js';
-import { ed25519Key } from '../core/trust-fixtures.js';
-import { setup } from '../e2e/registry-fixtures.js';
+import { ed25519Key } from '../fixtures/keys.js';
+import { setup } from '../fixtures/registry.js';
 import { expectAurionError } from '../helpers.js';
 import { deadPid } from './util.js';
 

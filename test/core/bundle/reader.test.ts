@@ -9,24 +9,21 @@ import fc from 'fast-check';
 import { checkModuleDigest } from '../../../src/core/bundle/index.js';
 import { AurionError } from '../../../src/errors.js';
 import { readBundle } from '../../../src/io/bundle-file.js';
-import { expectAurionError, tempDir } from '../../helpers.js';
+import { wasmBundleTar, writeRawBundle } from '../../fixtures/bundles.js';
+import { sha256 } from '../../fixtures/digest.js';
+import { containerManifestValue, jsonBytes, wasmManifestValue } from '../../fixtures/manifests.js';
+import { OPAQUE_MODULE } from '../../fixtures/modules.js';
 import {
-  containerManifest,
   endOfArchive,
   entry,
   gnuLongHeader,
   gzip,
   gzipMembers,
-  jsonBytes,
-  MODULE,
   paxHeader,
   rawHeader,
-  sha256Hex,
   tar,
-  wasmBundleTar,
-  wasmManifest,
-  writeBundleFile,
-} from './tar-fixtures.js';
+} from '../../fixtures/tar.js';
+import { expectAurionError, tempDir } from '../../helpers.js';
 
 type T = Parameters<typeof tempDir>[0];
 
@@ -34,13 +31,13 @@ const flip = (bytes: Buffer, at: number, mask: number) => {
   bytes[at] = bytes[at]! ^ mask;
 };
 
-const MANIFEST = jsonBytes(wasmManifest(MODULE));
+const MANIFEST = jsonBytes(wasmManifestValue(OPAQUE_MODULE));
 const manifestEntry = (fields = {}) => entry('manifest.json', MANIFEST, fields);
-const moduleEntry = (fields = {}) => entry('module.wasm', MODULE, fields);
+const moduleEntry = (fields = {}) => entry('module.wasm', OPAQUE_MODULE, fields);
 
 /** Writes a gzipped tar and reads it as a bundle. */
 async function readTar(t: T, tarBytes: Buffer, options = {}) {
-  const path = await writeBundleFile(await tempDir(t), gzip(tarBytes));
+  const path = await writeRawBundle(await tempDir(t), gzip(tarBytes));
   return readBundle(path, options);
 }
 
@@ -52,7 +49,7 @@ async function rejects(
   code: 'BUNDLE_INVALID' | 'MANIFEST_INVALID' = 'BUNDLE_INVALID',
   gzipped = false,
 ) {
-  const path = await writeBundleFile(await tempDir(t), gzipped ? bytes : gzip(bytes));
+  const path = await writeRawBundle(await tempDir(t), gzipped ? bytes : gzip(bytes));
   const err = await expectAurionError(() => readBundle(path), code);
   assert.match(err.message, pattern);
   assert.equal(err.exitCode, 3);
@@ -64,7 +61,7 @@ describe('readBundle: a valid bundle', () => {
     const b = await readTar(t, wasmBundleTar(entry('signature.ed25519', '{"sig":1}')));
     assert.deepEqual(b.manifestBytes, MANIFEST);
     assert.equal(b.manifest.name, 'dns-enum');
-    assert.deepEqual(b.module, { sha256: sha256Hex(MODULE), size: MODULE.length });
+    assert.deepEqual(b.module, { sha256: sha256(OPAQUE_MODULE), size: OPAQUE_MODULE.length });
     assert.equal(b.signatureEd25519?.toString(), '{"sig":1}');
     assert.equal(b.signatureAsc, undefined);
     assert.equal(b.sha256, undefined);
@@ -73,13 +70,13 @@ describe('readBundle: a valid bundle', () => {
 
   it('does not check the entry order', async (t) => {
     const b = await readTar(t, tar(entry('signature.ed25519', 'x'), moduleEntry(), manifestEntry()));
-    assert.equal(b.module?.size, MODULE.length);
+    assert.equal(b.module?.size, OPAQUE_MODULE.length);
     assert.equal(b.signatureEd25519?.toString(), 'x');
   });
 
   it('hashes the bundle file, reports progress and feeds the module to onModuleChunk', async (t) => {
     const bytes = gzip(wasmBundleTar());
-    const path = await writeBundleFile(await tempDir(t), bytes);
+    const path = await writeRawBundle(await tempDir(t), bytes);
     const chunks: Buffer[] = [];
     let progress: [number, number] = [0, 0];
     const b = await readBundle(path, {
@@ -89,9 +86,9 @@ describe('readBundle: a valid bundle', () => {
         progress = [done, total];
       },
     });
-    assert.equal(b.sha256, sha256Hex(bytes));
+    assert.equal(b.sha256, sha256(bytes));
     assert.equal(b.size, bytes.length);
-    assert.deepEqual(Buffer.concat(chunks), MODULE);
+    assert.deepEqual(Buffer.concat(chunks), OPAQUE_MODULE);
     assert.deepEqual(progress, [bytes.length, bytes.length]);
   });
 
@@ -104,7 +101,7 @@ describe('readBundle: a valid bundle', () => {
     const b = await readTar(
       t,
       tar(
-        entry('manifest.json', jsonBytes(containerManifest())),
+        entry('manifest.json', jsonBytes(containerManifestValue())),
         entry('signature.ed25519', 'e'),
         entry('signature.asc', 'a'),
       ),
@@ -117,8 +114,8 @@ describe('readBundle: a valid bundle', () => {
   it('accepts several gzip members (BGZF-style), split anywhere', async (t) => {
     const tarBytes = wasmBundleTar();
     for (const cuts of [[1], [511, 512, 513], [100, 1000, 2000, 3000], [tarBytes.length - 1]]) {
-      const path = await writeBundleFile(await tempDir(t), gzipMembers(tarBytes, cuts));
-      assert.equal((await readBundle(path)).module?.sha256, sha256Hex(MODULE), `cuts ${cuts}`);
+      const path = await writeRawBundle(await tempDir(t), gzipMembers(tarBytes, cuts));
+      assert.equal((await readBundle(path)).module?.sha256, sha256(OPAQUE_MODULE), `cuts ${cuts}`);
     }
   });
 
@@ -130,24 +127,24 @@ describe('readBundle: a valid bundle', () => {
 
   it('accepts the GNU magic and the old regular-file typeflag NUL', async (t) => {
     const b = await readTar(t, tar(manifestEntry({ magic: 'gnu' }), moduleEntry({ typeflag: '\0' })));
-    assert.equal(b.module?.size, MODULE.length);
+    assert.equal(b.module?.size, OPAQUE_MODULE.length);
   });
 
   it('accepts GNU base-256 numbers in size and mtime', async (t) => {
     const size = Buffer.alloc(12);
     size[0] = 0x80;
-    size.writeUInt32BE(MODULE.length, 8);
+    size.writeUInt32BE(OPAQUE_MODULE.length, 8);
     const mtime = Buffer.alloc(12);
     mtime[0] = 0x80;
     mtime.writeUInt32BE(1767225600, 8);
     const b = await readTar(t, tar(manifestEntry({ mtime }), moduleEntry({ size, magic: 'gnu' })));
-    assert.equal(b.module?.size, MODULE.length);
+    assert.equal(b.module?.size, OPAQUE_MODULE.length);
     assert.equal(b.mtime, 1767225600);
   });
 
   it('never writes an entry to disk', async (t) => {
     const dir = await tempDir(t);
-    const path = await writeBundleFile(dir, gzip(wasmBundleTar()));
+    const path = await writeRawBundle(dir, gzip(wasmBundleTar()));
     await readBundle(path);
     assert.deepEqual(await readdir(dir), ['test.aurion']);
   });
@@ -223,7 +220,7 @@ describe('readBundle: entry types', () => {
 describe('readBundle: duplicates, missing and misplaced entries', () => {
   for (const [name, data] of [
     ['manifest.json', MANIFEST],
-    ['module.wasm', MODULE],
+    ['module.wasm', OPAQUE_MODULE],
     ['signature.ed25519', Buffer.from('s')],
   ] as const) {
     it(`rejects a duplicate ${name}`, async (t) => {
@@ -256,7 +253,7 @@ describe('readBundle: duplicates, missing and misplaced entries', () => {
   it('rejects module.wasm in a container bundle', async (t) => {
     await rejects(
       t,
-      tar(entry('manifest.json', jsonBytes(containerManifest())), moduleEntry()),
+      tar(entry('manifest.json', jsonBytes(containerManifestValue())), moduleEntry()),
       /module\.wasm is not allowed in a container bundle/,
     );
   });
@@ -310,13 +307,16 @@ describe('readBundle: size limits, checked from the header before any data', () 
 
   it('module.wasm over maxModuleSize, and accepted when the limit is raised', async (t) => {
     const dir = await tempDir(t);
-    const path = await writeBundleFile(dir, gzip(wasmBundleTar()));
+    const path = await writeRawBundle(dir, gzip(wasmBundleTar()));
     const err = await expectAurionError(
-      () => readBundle(path, { maxModuleSize: MODULE.length - 1 }),
+      () => readBundle(path, { maxModuleSize: OPAQUE_MODULE.length - 1 }),
       'BUNDLE_INVALID',
     );
     assert.match(err.message, /more than the limit/);
-    assert.equal((await readBundle(path, { maxModuleSize: MODULE.length })).module?.size, MODULE.length);
+    assert.equal(
+      (await readBundle(path, { maxModuleSize: OPAQUE_MODULE.length })).module?.size,
+      OPAQUE_MODULE.length,
+    );
   });
 });
 
@@ -346,12 +346,12 @@ describe('readBundle: PAX and GNU extension headers', () => {
   it('honours a PAX size over the header size field', async (t) => {
     const bytes = tar(
       manifestEntry(),
-      paxHeader([['size', String(MODULE.length)]]),
+      paxHeader([['size', String(OPAQUE_MODULE.length)]]),
       rawHeader({ name: 'module.wasm', size: 0 }),
-      MODULE,
-      Buffer.alloc(512 - (MODULE.length % 512)),
+      OPAQUE_MODULE,
+      Buffer.alloc(512 - (OPAQUE_MODULE.length % 512)),
     );
-    assert.equal((await readTar(t, bytes)).module?.sha256, sha256Hex(MODULE));
+    assert.equal((await readTar(t, bytes)).module?.sha256, sha256(OPAQUE_MODULE));
   });
 
   it('applies the limits to the PAX size', async (t) => {
@@ -579,7 +579,7 @@ describe('readBundle: gzip layer', () => {
   }
 
   it('accepts a trailing gzip member that holds only zero padding', async (t) => {
-    const path = await writeBundleFile(
+    const path = await writeRawBundle(
       await tempDir(t),
       Buffer.concat([gzip(wasmBundleTar()), gzipSync(Buffer.alloc(9000))]),
     );
@@ -590,7 +590,7 @@ describe('readBundle: gzip layer', () => {
     const bytes = gzip(wasmBundleTar(entry('signature.ed25519', 'abc')));
     const dir = await tempDir(t);
     for (let cut = 0; cut < bytes.length; cut++) {
-      const path = await writeBundleFile(dir, bytes.subarray(0, cut), `cut-${cut}.aurion`);
+      const path = await writeRawBundle(dir, bytes.subarray(0, cut), `cut-${cut}.aurion`);
       const err = await expectAurionError(() => readBundle(path), 'BUNDLE_INVALID');
       assert.match(err.message, /truncated|empty/, `cut at ${cut}: ${err.message}`);
     }
@@ -600,7 +600,7 @@ describe('readBundle: gzip layer', () => {
     const tarBytes = wasmBundleTar();
     const dir = await tempDir(t);
     for (let cut = 0; cut < tarBytes.length; cut += 16) {
-      const path = await writeBundleFile(dir, gzip(tarBytes.subarray(0, cut)), `tcut-${cut}.aurion`);
+      const path = await writeRawBundle(dir, gzip(tarBytes.subarray(0, cut)), `tcut-${cut}.aurion`);
       const err = await expectAurionError(() => readBundle(path), 'BUNDLE_INVALID');
       assert.match(
         err.message,
@@ -623,7 +623,7 @@ describe('readBundle: gzip layer', () => {
         async (flips) => {
           const copy = Buffer.from(bytes);
           for (const [at, mask] of flips) flip(copy, at, mask);
-          const path = await writeBundleFile(dir, copy, `fuzz-${n++}.aurion`);
+          const path = await writeRawBundle(dir, copy, `fuzz-${n++}.aurion`);
           try {
             await readBundle(path);
           } catch (e) {
@@ -648,21 +648,23 @@ describe('readBundle: manifest.json content is MANIFEST_INVALID', () => {
     ['duplicate keys', Buffer.from(MANIFEST.toString().replace('{', '{\n  "name": "other",')), /duplicate/i],
     [
       'a schema error',
-      jsonBytes(wasmManifest(MODULE, { risk_class: 'High' })),
+      jsonBytes(wasmManifestValue(OPAQUE_MODULE, { risk_class: 'High' })),
       /risk_class|invalid manifest/,
     ],
     [
       'a source-form module path',
       jsonBytes(
-        wasmManifest(MODULE, {
-          module: { path: 'target/x.wasm', sha256: sha256Hex(MODULE), size: MODULE.length },
+        wasmManifestValue(OPAQUE_MODULE, {
+          module: { path: 'target/x.wasm', sha256: sha256(OPAQUE_MODULE), size: OPAQUE_MODULE.length },
         }),
       ),
       /module\/path|invalid manifest/,
     ],
     [
       'a module without sha256',
-      jsonBytes(wasmManifest(MODULE, { module: { path: 'module.wasm', size: MODULE.length } })),
+      jsonBytes(
+        wasmManifestValue(OPAQUE_MODULE, { module: { path: 'module.wasm', size: OPAQUE_MODULE.length } }),
+      ),
       /sha256/,
     ],
     ['not JSON', Buffer.from('name = "x"'), /invalid manifest/],
@@ -712,20 +714,22 @@ describe('readBundle: files', () => {
 
 describe('checkModuleDigest', () => {
   it('throws DIGEST_MISMATCH (exit 1) when the module data differs from the manifest', async (t) => {
-    const other = Buffer.from(MODULE);
+    const other = Buffer.from(OPAQUE_MODULE);
     flip(other, 100, 1);
     const b = await readTar(t, tar(manifestEntry(), entry('module.wasm', other)));
     const err = await expectAurionError(() => checkModuleDigest(b), 'DIGEST_MISMATCH');
     assert.equal(err.exitCode, 1);
     assert.match(
       err.message,
-      new RegExp(`its sha256 is ${sha256Hex(other)}, the manifest says ${sha256Hex(MODULE)}`),
+      new RegExp(`its sha256 is ${sha256(other)}, the manifest says ${sha256(OPAQUE_MODULE)}`),
     );
   });
 
   it('throws DIGEST_MISMATCH when only the size differs', async (t) => {
     const manifest = jsonBytes(
-      wasmManifest(MODULE, { module: { path: 'module.wasm', sha256: sha256Hex(MODULE), size: 1 } }),
+      wasmManifestValue(OPAQUE_MODULE, {
+        module: { path: 'module.wasm', sha256: sha256(OPAQUE_MODULE), size: 1 },
+      }),
     );
     const b = await readTar(t, tar(entry('manifest.json', manifest), moduleEntry()));
     const err = await expectAurionError(() => checkModuleDigest(b), 'DIGEST_MISMATCH');
@@ -733,7 +737,7 @@ describe('checkModuleDigest', () => {
   });
 
   it('passes for a container bundle', async (t) => {
-    const b = await readTar(t, tar(entry('manifest.json', jsonBytes(containerManifest()))));
+    const b = await readTar(t, tar(entry('manifest.json', jsonBytes(containerManifestValue()))));
     checkModuleDigest(b);
     assert.equal(b.module, undefined);
   });
@@ -741,10 +745,10 @@ describe('checkModuleDigest', () => {
 
 describe('readBundle: small files (read whole, inflated in one call) and large ones (streamed) alike', () => {
   // Bundle files up to 256 KiB take the one-call path; random module bytes keep the large one over that.
-  const small = MODULE;
-  const large = Buffer.concat([MODULE, randomBytes(400 * 1024)]);
+  const small = OPAQUE_MODULE;
+  const large = Buffer.concat([OPAQUE_MODULE, randomBytes(400 * 1024)]);
   const bundleOf = (module: Buffer) =>
-    gzip(tar(entry('manifest.json', jsonBytes(wasmManifest(module))), entry('module.wasm', module)));
+    gzip(tar(entry('manifest.json', jsonBytes(wasmManifestValue(module))), entry('module.wasm', module)));
 
   for (const [what, module] of [
     ['small', small],
@@ -753,7 +757,7 @@ describe('readBundle: small files (read whole, inflated in one call) and large o
     it(`${what}: digests, bundle hash, progress and module chunks`, async (t) => {
       const bytes = bundleOf(module);
       assert.equal(bytes.length > 256 * 1024, what === 'large');
-      const path = await writeBundleFile(await tempDir(t), bytes);
+      const path = await writeRawBundle(await tempDir(t), bytes);
       const chunks: Buffer[] = [];
       let progress: [number, number] = [0, 0];
       const b = await readBundle(path, {
@@ -763,8 +767,8 @@ describe('readBundle: small files (read whole, inflated in one call) and large o
           progress = [done, total];
         },
       });
-      assert.deepEqual(b.module, { sha256: sha256Hex(module), size: module.length });
-      assert.equal(b.sha256, sha256Hex(bytes));
+      assert.deepEqual(b.module, { sha256: sha256(module), size: module.length });
+      assert.equal(b.sha256, sha256(bytes));
       assert.deepEqual(progress, [bytes.length, bytes.length]);
       assert.deepEqual(Buffer.concat(chunks), module);
     });
@@ -779,18 +783,18 @@ describe('readBundle: small files (read whole, inflated in one call) and large o
         true,
       );
       await rejects(t, bytes.subarray(0, bytes.length - 100), /truncated/, 'BUNDLE_INVALID', true);
-      const path = await writeBundleFile(await tempDir(t), bytes);
+      const path = await writeRawBundle(await tempDir(t), bytes);
       const err = await expectAurionError(() => readBundle(path, { maxModuleSize: 1000 }), 'BUNDLE_INVALID');
       assert.match(err.message, /module\.wasm is \d+ bytes, more than the limit of 1000/);
     });
   }
 
   it('a small file that inflates to more than 4 MiB is streamed from the bytes already read', async (t) => {
-    const zeros = Buffer.concat([MODULE, Buffer.alloc(6 * 1024 * 1024)]);
+    const zeros = Buffer.concat([OPAQUE_MODULE, Buffer.alloc(6 * 1024 * 1024)]);
     const bytes = bundleOf(zeros);
     assert.ok(bytes.length < 256 * 1024);
-    const b = await readBundle(await writeBundleFile(await tempDir(t), bytes), { hashBundle: true });
-    assert.deepEqual(b.module, { sha256: sha256Hex(zeros), size: zeros.length });
-    assert.equal(b.sha256, sha256Hex(bytes));
+    const b = await readBundle(await writeRawBundle(await tempDir(t), bytes), { hashBundle: true });
+    assert.deepEqual(b.module, { sha256: sha256(zeros), size: zeros.length });
+    assert.equal(b.sha256, sha256(bytes));
   });
 });

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { type TarEntry, TarParser, ustarFileHeader } from '../../../src/core/bundle/tar.js';
 import { AurionError } from '../../../src/errors.js';
-import { entry, paxHeader, rawHeader, tar } from './tar-fixtures.js';
+import { entry, paxHeader, rawHeader, tar } from '../../fixtures/tar.js';
 
 /** Feeds `bytes` in the given chunk sizes and records what the parser reports. */
 function parse(bytes: Buffer, chunkSizes: (i: number) => number = () => bytes.length) {

@@ -8,15 +8,11 @@ import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { type BundleSpec, writeBundle } from '../../../src/core/bundle/index.js';
 import { readBundle, rewriteBundle } from '../../../src/io/bundle-file.js';
+import { writeRawBundle } from '../../fixtures/bundles.js';
+import { sha256 } from '../../fixtures/digest.js';
+import { containerManifestValue, jsonBytes, wasmManifestValue } from '../../fixtures/manifests.js';
+import { OPAQUE_MODULE } from '../../fixtures/modules.js';
 import { expectAurionError, tempDir } from '../../helpers.js';
-import {
-  containerManifest,
-  jsonBytes,
-  MODULE,
-  sha256Hex,
-  wasmManifest,
-  writeBundleFile,
-} from './tar-fixtures.js';
 
 /** Collects what a writer writes. */
 class Collector extends Writable {
@@ -30,9 +26,9 @@ class Collector extends Writable {
   }
 }
 
-function wasmSpec(module: Buffer = MODULE, mtime = 0, extra: Partial<BundleSpec> = {}): BundleSpec {
+function wasmSpec(module: Buffer = OPAQUE_MODULE, mtime = 0, extra: Partial<BundleSpec> = {}): BundleSpec {
   return {
-    manifestBytes: jsonBytes(wasmManifest(module)),
+    manifestBytes: jsonBytes(wasmManifestValue(module)),
     // Several chunks of odd sizes, as a file stream would give.
     module: {
       size: module.length,
@@ -46,7 +42,7 @@ function wasmSpec(module: Buffer = MODULE, mtime = 0, extra: Partial<BundleSpec>
 async function write(spec: BundleSpec): Promise<Buffer> {
   const out = new Collector();
   const result = await writeBundle(out, spec);
-  assert.equal(result.sha256, sha256Hex(out.bytes));
+  assert.equal(result.sha256, sha256(out.bytes));
   assert.equal(result.size, out.bytes.length);
   return out.bytes;
 }
@@ -65,8 +61,8 @@ with tarfile.open(sys.argv[1], 'r:gz') as t:
 
 describe('writeBundle', () => {
   it('is deterministic: the same inputs give byte-identical bundles', async () => {
-    const a = await write(wasmSpec(MODULE, 1767225600));
-    const b = await write(wasmSpec(MODULE, 1767225600));
+    const a = await write(wasmSpec(OPAQUE_MODULE, 1767225600));
+    const b = await write(wasmSpec(OPAQUE_MODULE, 1767225600));
     assert.deepEqual(a, b);
   });
 
@@ -76,11 +72,11 @@ describe('writeBundle', () => {
   });
 
   it('the mtime changes only the mtime and checksum fields of the headers', async () => {
-    const zero = gunzipSync(await write(wasmSpec(MODULE, 0)));
-    const epoch = gunzipSync(await write(wasmSpec(MODULE, 1767225600)));
+    const zero = gunzipSync(await write(wasmSpec(OPAQUE_MODULE, 0)));
+    const epoch = gunzipSync(await write(wasmSpec(OPAQUE_MODULE, 1767225600)));
     assert.equal(zero.length, epoch.length);
     const blocks = (n: number) => Math.ceil(n / 512) * 512;
-    const headers = [0, 512 + blocks(jsonBytes(wasmManifest(MODULE)).length)];
+    const headers = [0, 512 + blocks(jsonBytes(wasmManifestValue(OPAQUE_MODULE)).length)];
     for (let i = 0; i < zero.length; i++) {
       if (zero[i] === epoch[i]) continue;
       const field = headers.map((h) => i - h).find((o) => o >= 136 && o < 156);
@@ -91,10 +87,10 @@ describe('writeBundle', () => {
 
   it('writes entries in order with mode 0644, uid/gid 0, empty names, the mtime; GNU tar agrees', async (t) => {
     const dir = await tempDir(t);
-    const path = await writeBundleFile(
+    const path = await writeRawBundle(
       dir,
       await write({
-        manifestBytes: jsonBytes(containerManifest()),
+        manifestBytes: jsonBytes(containerManifestValue()),
         signatureEd25519: Buffer.from('{"e":1}'),
         signatureAsc: Buffer.from('-----BEGIN PGP SIGNATURE-----\n'),
         mtime: 1767225600,
@@ -102,7 +98,7 @@ describe('writeBundle', () => {
     );
     const lines = gnuTarList(path);
     assert.equal(lines.length, 3);
-    const manifestSize = jsonBytes(containerManifest()).length;
+    const manifestSize = jsonBytes(containerManifestValue()).length;
     assert.match(lines[0]!, new RegExp(`^-rw-r--r-- 0/0 +${manifestSize} 2026-01-01 00:00 manifest\\.json$`));
     assert.match(lines[1]!, /^-rw-r--r-- 0\/0 +7 2026-01-01 00:00 signature\.ed25519$/);
     assert.match(lines[2]!, /^-rw-r--r-- 0\/0 +30 2026-01-01 00:00 signature\.asc$/);
@@ -110,9 +106,9 @@ describe('writeBundle', () => {
 
   it("Python's tarfile reads the same attributes, with no PAX headers", async (t) => {
     const dir = await tempDir(t);
-    const path = await writeBundleFile(
+    const path = await writeRawBundle(
       dir,
-      await write(wasmSpec(MODULE, 1767225600, { signatureEd25519: Buffer.from('s') })),
+      await write(wasmSpec(OPAQUE_MODULE, 1767225600, { signatureEd25519: Buffer.from('s') })),
     );
     const members = JSON.parse(execFileSync('python3', ['-c', PYTHON_LIST, path], { encoding: 'utf8' }));
     assert.deepEqual(
@@ -134,17 +130,17 @@ describe('writeBundle', () => {
         { mode: 0o644, uid: 0, gid: 0, uname: '', gname: '', mtime: 1767225600, regular: true, pax: {} },
       );
     }
-    assert.equal(members[1].size, MODULE.length);
+    assert.equal(members[1].size, OPAQUE_MODULE.length);
   });
 
   it('round-trips through the reader, and GNU tar extracts the exact bytes', async (t) => {
     const dir = await tempDir(t);
     const module = randomBytes(3 * 1024 * 1024 + 17); // several inflate chunks
     const spec = wasmSpec(module, 5, { signatureEd25519: Buffer.from('sig') });
-    const path = await writeBundleFile(dir, await write(spec));
+    const path = await writeRawBundle(dir, await write(spec));
     const b = await readBundle(path);
     assert.deepEqual(b.manifestBytes, spec.manifestBytes);
-    assert.deepEqual(b.module, { sha256: sha256Hex(module), size: module.length });
+    assert.deepEqual(b.module, { sha256: sha256(module), size: module.length });
     assert.equal(b.mtime, 5);
     const out = join(dir, 'x');
     await mkdir(out);
@@ -159,8 +155,8 @@ describe('writeBundle', () => {
   ] as const) {
     it(`refuses a module stream ${what} than its declared size (IO_ERROR)`, async () => {
       const spec: BundleSpec = {
-        manifestBytes: jsonBytes(wasmManifest(MODULE)),
-        module: { size: MODULE.length - delta, open: () => Readable.from([MODULE]) },
+        manifestBytes: jsonBytes(wasmManifestValue(OPAQUE_MODULE)),
+        module: { size: OPAQUE_MODULE.length - delta, open: () => Readable.from([OPAQUE_MODULE]) },
         mtime: 0,
       };
       const err = await expectAurionError(() => writeBundle(new Collector(), spec), 'IO_ERROR');
@@ -180,12 +176,19 @@ describe('writeBundle', () => {
   });
 
   it('refuses an mtime a ustar header cannot hold', async () => {
-    await expectAurionError(() => writeBundle(new Collector(), wasmSpec(MODULE, 8 ** 11)), 'BUNDLE_INVALID');
+    await expectAurionError(
+      () => writeBundle(new Collector(), wasmSpec(OPAQUE_MODULE, 8 ** 11)),
+      'BUNDLE_INVALID',
+    );
   });
 });
 
 describe('the reader accepts the same files packed by other tools', () => {
-  const FILES = { manifest: jsonBytes(wasmManifest(MODULE)), module: MODULE, sig: Buffer.from('{"s":1}') };
+  const FILES = {
+    manifest: jsonBytes(wasmManifestValue(OPAQUE_MODULE)),
+    module: OPAQUE_MODULE,
+    sig: Buffer.from('{"s":1}'),
+  };
   async function sources(t: Parameters<typeof tempDir>[0]) {
     const dir = await tempDir(t);
     await writeFile(join(dir, 'manifest.json'), FILES.manifest);
@@ -196,7 +199,7 @@ describe('the reader accepts the same files packed by other tools', () => {
   const check = async (path: string) => {
     const b = await readBundle(path);
     assert.deepEqual(b.manifestBytes, FILES.manifest);
-    assert.deepEqual(b.module, { sha256: sha256Hex(MODULE), size: MODULE.length });
+    assert.deepEqual(b.module, { sha256: sha256(OPAQUE_MODULE), size: OPAQUE_MODULE.length });
     assert.deepEqual(b.signatureEd25519, FILES.sig);
   };
 
@@ -244,9 +247,12 @@ with tarfile.open(sys.argv[2], 'w:gz', format=tarfile.${format}) as t:
 });
 
 describe('rewriteBundle', () => {
-  async function source(t: Parameters<typeof tempDir>[0], spec: BundleSpec = wasmSpec(MODULE, 1767225600)) {
+  async function source(
+    t: Parameters<typeof tempDir>[0],
+    spec: BundleSpec = wasmSpec(OPAQUE_MODULE, 1767225600),
+  ) {
     const dir = await tempDir(t);
-    const path = await writeBundleFile(dir, await write(spec), 'src.aurion');
+    const path = await writeRawBundle(dir, await write(spec), 'src.aurion');
     return { dir, path, contents: await readBundle(path) };
   }
 
@@ -255,9 +261,9 @@ describe('rewriteBundle', () => {
     const dest = join(dir, 'signed.aurion');
     const result = await rewriteBundle(contents, dest, { signatureEd25519: Buffer.from('{"sig":true}') });
     const bytes = await readFile(dest);
-    assert.deepEqual(result, { sha256: sha256Hex(bytes), size: bytes.length });
+    assert.deepEqual(result, { sha256: sha256(bytes), size: bytes.length });
     const direct = await write(
-      wasmSpec(MODULE, 1767225600, { signatureEd25519: Buffer.from('{"sig":true}') }),
+      wasmSpec(OPAQUE_MODULE, 1767225600, { signatureEd25519: Buffer.from('{"sig":true}') }),
     );
     assert.deepEqual(bytes, direct);
     const again = await readBundle(dest);
@@ -268,7 +274,7 @@ describe('rewriteBundle', () => {
 
   it('replaces an existing signature and keeps the other one (container bundle)', async (t) => {
     const { path, contents } = await source(t, {
-      manifestBytes: jsonBytes(containerManifest()),
+      manifestBytes: jsonBytes(containerManifestValue()),
       signatureEd25519: Buffer.from('old'),
       signatureAsc: Buffer.from('asc'),
       mtime: 0,
@@ -291,12 +297,12 @@ describe('rewriteBundle', () => {
     const { dir, contents } = await source(t, wasmSpec(module));
     const dest = join(dir, 'out.aurion');
     await rewriteBundle(contents, dest, { signatureEd25519: Buffer.from('x') });
-    assert.deepEqual((await readBundle(dest)).module, { sha256: sha256Hex(module), size: module.length });
+    assert.deepEqual((await readBundle(dest)).module, { sha256: sha256(module), size: module.length });
   });
 
   it('fails with IO_ERROR, writing nothing, when the source was swapped for another bundle', async (t) => {
     const { dir, path, contents } = await source(t);
-    const other = Buffer.from(MODULE);
+    const other = Buffer.from(OPAQUE_MODULE);
     other[500] = 0;
     await writeFile(path, await write(wasmSpec(other, 1767225600)));
     const dest = join(dir, 'out.aurion');

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { capModuleMemory } from '../../../src/core/job/memory-cap.js';
 import { scanWasm } from '../../../src/core/wasm/scanner.js';
+import { wat } from '../../fixtures/modules.js';
 import { expectAurionError } from '../../helpers.js';
-import { wat } from '../build-fixtures.js';
 
 const MIB = 1024 * 1024;
 

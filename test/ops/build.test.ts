@@ -7,16 +7,11 @@ import { gunzipSync } from 'node:zlib';
 import { checkModuleDigest } from '../../src/core/bundle/index.js';
 import { readBundle } from '../../src/io/bundle-file.js';
 import { buildBundle } from '../../src/ops/build.js';
+import { sha256 } from '../fixtures/digest.js';
+import { containerManifestValue, sourceManifest } from '../fixtures/manifests.js';
+import { MODULE_PATH, VALID_WAT, wat } from '../fixtures/modules.js';
+import { writeProject } from '../fixtures/projects.js';
 import { expectAurionError, tempDir } from '../helpers.js';
-import {
-  containerSourceManifest,
-  MODULE_PATH,
-  sourceManifest,
-  VALID_WAT,
-  wat,
-  writeProject,
-} from './build-fixtures.js';
-import { sha256Hex } from './bundle/tar-fixtures.js';
 
 type T = Parameters<typeof tempDir>[0];
 
@@ -32,15 +27,15 @@ describe('buildBundle', () => {
     const result = await buildBundle({ dir });
     assert.equal(result.bundle, join(dir, 'dist', 'dns-enum-1.2.0.aurion'));
     const file = await readFile(result.bundle);
-    assert.equal(result.sha256, sha256Hex(file));
+    assert.equal(result.sha256, sha256(file));
     assert.equal(result.size, file.length);
 
     const b = await readBundle(result.bundle);
     checkModuleDigest(b);
-    assert.deepEqual(b.module, { sha256: sha256Hex(module!), size: module!.length });
+    assert.deepEqual(b.module, { sha256: sha256(module!), size: module!.length });
     assert.equal(b.mtime, 0);
     const expected = sourceManifest({
-      module: { path: 'module.wasm', sha256: sha256Hex(module!), size: module!.length },
+      module: { path: 'module.wasm', sha256: sha256(module!), size: module!.length },
     });
     // Same keys in the same order (module where it was), 2-space JSON with a final newline.
     assert.equal(b.manifestBytes.toString(), `${JSON.stringify(expected, null, 2)}\n`);
@@ -67,17 +62,17 @@ describe('buildBundle', () => {
   });
 
   it('builds a container bundle holding only manifest.json', async (t) => {
-    const { dir } = await project(t, containerSourceManifest(), null);
+    const { dir } = await project(t, containerManifestValue(), null);
     const result = await buildBundle({ dir, output: join(dir, 'out.aurion') });
     const b = await readBundle(result.bundle);
     assert.equal(b.module, undefined);
-    assert.equal(b.manifestBytes.toString(), `${JSON.stringify(containerSourceManifest(), null, 2)}\n`);
+    assert.equal(b.manifestBytes.toString(), `${JSON.stringify(containerManifestValue(), null, 2)}\n`);
   });
 
   it('accepts a module whose digest and size the source manifest pins', async (t) => {
     const module = await wat(VALID_WAT);
     const manifest = sourceManifest({
-      module: { path: MODULE_PATH, sha256: sha256Hex(module), size: module.length },
+      module: { path: MODULE_PATH, sha256: sha256(module), size: module.length },
     });
     const { dir } = await project(t, manifest, module);
     assert.equal((await readBundle((await buildBundle({ dir })).bundle)).module?.size, module.length);

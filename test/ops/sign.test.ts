@@ -8,7 +8,9 @@ import { envelopeSignatures, parseEnvelope } from '../../src/core/envelope.js';
 import { generateEd25519KeyPair, loadPrivateKey } from '../../src/core/keys.js';
 import { readBundle } from '../../src/io/bundle-file.js';
 import { signBundle } from '../../src/ops/sign.js';
-import { moduleBytes, writeTestBundle } from '../e2e/signing-fixtures.js';
+import { writeTestBundle } from '../fixtures/bundles.js';
+import { sha256 } from '../fixtures/digest.js';
+import { seededModule } from '../fixtures/modules.js';
 import { expectAurionError, tempDir } from '../helpers.js';
 
 const newKey = () => loadPrivateKey(generateEd25519KeyPair().privatePem, undefined, 'k');
@@ -23,13 +25,13 @@ describe('signBundle', () => {
     assert.equal(result.keyId, key.publicKey.keyId);
     assert.equal(result.fingerprint, undefined);
     const bytes = await readFile(path);
-    assert.equal(result.sha256, createHash('sha256').update(bytes).digest('hex'));
+    assert.equal(result.sha256, sha256(bytes));
     assert.equal(result.size, bytes.length);
 
     const signed = await readBundle(path);
     const envelope = parseEnvelope(signed.signatureEd25519!, 'signature.ed25519');
     const { signature, manifestSignature } = envelopeSignatures(envelope);
-    const moduleDigest = createHash('sha256').update(moduleBytes()).digest();
+    const moduleDigest = createHash('sha256').update(seededModule()).digest();
     const manifestDigest = createHash('sha256').update(signed.manifestBytes).digest();
     assert.ok(verifyEd25519(key.publicKey, moduleDigest, signature));
     assert.ok(verifyEd25519(key.publicKey, manifestDigest, manifestSignature));
