@@ -16,7 +16,12 @@ const { computeCacheKey } = await import('../dist/src/core/cachekey.js');
 // The job `run` is trained with, and the plugin's answer to it: a correct one, so that the code of a successful
 // run (the sandbox, the job contract's checks, the report) is in the cache.
 const JOB = { id: 'train-job', target: 'example.com', config: '{}', scope: 'train-scope' };
-const { cacheKey } = computeCacheKey({ name: 'train', version: '1.0.0', config: JOB.config, scope: JOB.scope });
+const { cacheKey } = computeCacheKey({
+  name: 'train',
+  version: '1.0.0',
+  config: JOB.config,
+  scope: JOB.scope,
+});
 const ANSWER = `${JSON.stringify({ job_id: JOB.id, success: true, cache_key: cacheKey, output_json: {} })}\n`;
 const PLUGIN_WAT = `(module
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))

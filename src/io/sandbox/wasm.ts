@@ -47,14 +47,38 @@ export function moduleKey(moduleSha256: string, memoryBytes: number): string {
 }
 
 /**
- * The worker's script. The CLI runs from one bundle (dist/src/cli/main.bundle.cjs), where import.meta.url names
- * the bundle; the library runs from dist/src/io/sandbox/, next to the worker.
+ * The worker's script (worker.ts, built as CommonJS). The CLI runs from one bundle (dist/src/cli/main.bundle.cjs) and its launcher
+ * (dist/src/cli/launch.cjs), where import.meta.url names those files; the library runs from
+ * dist/src/io/sandbox/, next to the worker.
  */
 function workerUrl(): URL {
   const here = import.meta.url;
-  return here.endsWith('/main.bundle.cjs')
-    ? new URL('../io/sandbox/worker.js', here)
-    : new URL('./worker.js', here);
+  // worker.cjs: worker.ts as CommonJS (scripts/build.mjs), which starts without Node's ES module loader.
+  return /\/cli\/(main\.bundle|launch)\.cjs$/.test(here)
+    ? new URL('../io/sandbox/worker.cjs', here)
+    : new URL('./worker.cjs', here);
+}
+
+/**
+ * A new sandbox thread, idle and unreferenced: for the CLI's launcher, which starts one for `run` before it
+ * loads the CLI and hands it over with adoptSandboxThread. It runs nothing until a run is posted to it.
+ */
+export function startSandboxThread(): Worker {
+  // env: an empty process.env for the thread (the module's WASI environment is empty regardless);
+  // stdout/stderr: the thread's own console output is not the user's. The worker writes none (worker.ts drops
+  // it); the streams are not read, since reading them would keep the process alive while the worker is idle.
+  const worker = new Worker(workerUrl(), { env: {}, stdout: true, stderr: true });
+  worker.unref();
+  return worker;
+}
+
+/** Takes a thread from startSandboxThread as the prestarted worker (or stops it when one is already there). */
+export function adoptSandboxThread(worker: Worker): void {
+  if ((spare !== undefined && !spare.dead) || idle.size > 0) {
+    void worker.terminate();
+    return;
+  }
+  spare = track(worker);
 }
 
 /** A worker thread and the key of the module it holds compiled (none until its first run). */
@@ -75,10 +99,10 @@ const idle = new Map<string, SandboxWorker>();
 let spare: SandboxWorker | undefined;
 
 function startWorker(): SandboxWorker {
-  // env: an empty process.env for the thread (the module's WASI environment is empty regardless);
-  // stdout/stderr: the thread's own console output is not the user's. The worker writes none (worker.ts drops
-  // it); the streams are not read, since reading them would keep the process alive while the worker is idle.
-  const worker = new Worker(workerUrl(), { env: {}, stdout: true, stderr: true });
+  return track(startSandboxThread());
+}
+
+function track(worker: Worker): SandboxWorker {
   const w: SandboxWorker = { worker, key: undefined, current: undefined, dead: false };
   worker.on('message', (message: WorkerMessage) => w.current?.(message));
   worker.on('error', (error) => {
@@ -91,6 +115,8 @@ function startWorker(): SandboxWorker {
     if (w.key !== undefined && idle.get(w.key) === w) idle.delete(w.key);
     w.current?.({ type: 'exit', code });
   });
+  // After the listeners: adding a 'message' listener references the worker again.
+  worker.unref();
   return w;
 }
 
@@ -109,7 +135,6 @@ export function prestartSandbox(): void {
   // A kept worker likely serves the next run (the same plugin again): no second thread then.
   if ((spare !== undefined && !spare.dead) || idle.size > 0) return;
   spare = startWorker();
-  spare.worker.unref();
 }
 
 /** A worker for a run of `key`: the idle one holding that key, else the prestarted one, else a new one. */

@@ -11,6 +11,7 @@
  * plugin does with fds 0-2 touches the host's terminal or pipes.
  */
 import { closeSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { devNull } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import type { SandboxRunMessage, WorkerMessage, WorkerOutcome } from './protocol.js';
@@ -28,7 +29,9 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
 }) as typeof process.emitWarning;
 
-const { WASI } = await import('node:wasi');
+// Required after the patch above (an import would be hoisted before it). The worker runs as CommonJS
+// (worker.cjs, built by scripts/build.mjs): no ES module loader in the thread (docs/performance.md).
+const { WASI } = createRequire(import.meta.url)('node:wasi') as typeof import('node:wasi');
 
 /** The part of the WebAssembly JS API used here (the project's TypeScript lib has no DOM types). */
 interface WasmMemory {
