@@ -151,6 +151,8 @@ await require('esbuild').build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+// Only worker.cjs runs; the ES module tsc wrote would be dead code in the package.
+rmSync(join(root, 'dist', 'src', 'io', 'sandbox', 'worker.js'));
 // The code cache: V8's compiled code for the bundle after a run of the main commands (scripts/train-cli.mjs).
 // A Node.js whose V8 differs rejects it and compiles the bundle as usual.
 execFileSync(process.execPath, [join(root, 'scripts', 'train-cli.mjs')], {
