@@ -19,6 +19,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import initWabt from 'wabt';
+import { computeCacheKey } from '../src/core/cachekey.js';
 
 export const SWC_PACKAGE = '@swc/wasm@1.16.18';
 /** SHA-256 of wasm_bg.wasm in that version: the inputs are the same bytes on every machine. */
@@ -135,4 +136,54 @@ export async function writePluginProject(
   writeSync(fd, `${JSON.stringify(manifest, null, 2)}\n`);
   closeSync(fd);
   return { dir, module };
+}
+
+/** The job P8 runs: fixed, so that the plugin can answer it with its cache key written in. */
+export const RUN_JOB = {
+  jobId: 'bench-job',
+  target: 'example.com',
+  config: '{"depth":2}',
+  scopeId: 'bench-scope',
+};
+
+/**
+ * A small correct plugin for `run` (P8): it answers RUN_JOB with a result that passes every check of the job
+ * contract (job id, cache key, output_json), through fd_write like a WASI plugin does.
+ */
+export async function writeRunProject(dir: string): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const name = 'bench-run';
+  const version = '1.0.0';
+  const { cacheKey } = computeCacheKey({ name, version, config: RUN_JOB.config, scope: RUN_JOB.scopeId });
+  const answer = `${JSON.stringify({ job_id: RUN_JOB.jobId, success: true, cache_key: cacheKey, output_json: { found: [] } })}\n`;
+  const wat = `(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 64) ${JSON.stringify(answer)})
+  (func (export "run") (result i32)
+    (i32.store (i32.const 0) (i32.const 64))
+    (i32.store (i32.const 4) (i32.const ${Buffer.byteLength(answer)}))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (i32.const 0)))`;
+  const wabt = await initWabt();
+  const module = wabt.parseWat('run.wat', wat);
+  const fd = openSync(join(dir, 'plugin.wasm'), 'w');
+  writeSync(fd, module.toBinary({}).buffer);
+  closeSync(fd);
+  module.destroy();
+  const manifest = {
+    schema_version: 1,
+    name,
+    version,
+    description: 'benchmark plugin for run',
+    capabilities: ['PassiveEnum'],
+    risk_class: 'Low',
+    runtime: 'wasm',
+    module: { path: 'plugin.wasm' },
+    limits: { memory_mib: 64, timeout_seconds: 300 },
+  };
+  const mfd = openSync(join(dir, 'manifest.json'), 'w');
+  writeSync(mfd, `${JSON.stringify(manifest, null, 2)}\n`);
+  closeSync(mfd);
+  return dir;
 }

@@ -12,7 +12,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { MiB, realWasm, SWC_PACKAGE, writePluginProject } from './inputs.js';
+import { MiB, RUN_JOB, realWasm, SWC_PACKAGE, writePluginProject, writeRunProject } from './inputs.js';
 import { alternate, type Command, round, type Stats } from './measure.js';
 import { BENCH_SRC, BIN, CACHE, RESULTS, ROOT } from './paths.js';
 
@@ -39,6 +39,7 @@ interface Config {
     readonly rss: number;
     readonly startup: number;
     readonly batch: number;
+    readonly run: number;
   };
 }
 
@@ -49,7 +50,7 @@ const FULL: Config = {
   flatSizes: [64, 128, 256],
   small: 16 * 1024,
   batch: 200,
-  rounds: { large: 7, build: 5, rss: 3, startup: 21, batch: 21 },
+  rounds: { large: 7, build: 5, rss: 3, startup: 21, batch: 21, run: 21 },
 };
 const QUICK: Config = {
   name: 'quick',
@@ -58,7 +59,7 @@ const QUICK: Config = {
   flatSizes: [],
   small: 16 * 1024,
   batch: 200,
-  rounds: { large: 3, build: 3, rss: 1, startup: 7, batch: 3 },
+  rounds: { large: 3, build: 3, rss: 1, startup: 7, batch: 3, run: 7 },
 };
 
 const TARGETS = {
@@ -67,6 +68,8 @@ const TARGETS = {
   P3: { limit: 1.6, text: 'verify of a small bundle / bare `node -e 0`' },
   P4: { limit: 2, text: 'verify of N small bundles in one call / verify of one' },
   P5: { limit: 1.2, text: 'build of the large bundle / native floor (zlib -6 of the module in C, one core)' },
+  P8: { limit: 1.35, text: '`run` of a small correct plugin / `verify` of the same bundle' },
+  P8b: { limit: 10, text: '50 runPlugin calls in one process / one (whole processes, library)' },
 } as const;
 type TargetId = keyof typeof TARGETS;
 /** P2 "flat": across config.flatSizes, the largest peak RSS exceeds the smallest by at most this, MiB. */
@@ -90,7 +93,7 @@ const argv = process.argv.slice(2);
 const config = argv.includes('--quick') ? QUICK : FULL;
 const protos = argv.includes('--protos');
 const onlyArg = argv.find((_, i) => argv[i - 1] === '--only');
-const only = new Set((onlyArg ?? 'P1,P2,P3,P4,P5').split(',').map((s) => s.trim().toUpperCase()));
+const only = new Set((onlyArg ?? 'P1,P2,P3,P4,P5,P8').split(',').map((s) => s.trim().toUpperCase()));
 const NODE = process.execPath;
 const env = { NO_COLOR: '1', SOURCE_DATE_EPOCH: '1767225600' };
 const cli = (...args: string[]) => [NODE, BIN, ...args];
@@ -146,6 +149,7 @@ const commands = {
   build: hasCommand('build'),
   sign: hasCommand('sign'),
   verify: hasCommand('verify'),
+  run: hasCommand('run'),
 };
 const missing = (...names: (keyof typeof commands)[]) => {
   const absent = names.filter((n) => !commands[n]);
@@ -466,9 +470,80 @@ if (only.has('P5')) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------- P8
+
+if (only.has('P8')) {
+  const unavailable = missing('build', 'sign', 'verify', 'run');
+  if (unavailable === undefined) {
+    const bundle = signedBundle(await writeRunProject(join(work, 'run-src')), join(work, 'run.aurion'));
+    const jobFlags = [
+      '--target',
+      RUN_JOB.target,
+      '--config',
+      RUN_JOB.config,
+      '--scope',
+      RUN_JOB.scopeId,
+      '--job-id',
+      RUN_JOB.jobId,
+    ];
+    log(`P8: run vs verify of one small plugin x ${config.rounds.run}`);
+    const s = alternate(
+      [
+        { id: 'run', argv: cli('run', bundle, '--trusted-key', pubFile, ...jobFlags), env },
+        { id: 'verify', argv: verifyCmd(bundle), env },
+      ],
+      config.rounds.run,
+      3,
+    );
+    const ratio = s['run']!.median_ms / s['verify']!.median_ms;
+    results.push({
+      id: 'P8',
+      target: TARGETS.P8.text,
+      limit: TARGETS.P8.limit,
+      value: round(ratio),
+      pass: ratio <= TARGETS.P8.limit,
+      detail: { run: s['run'], verify: s['verify'] },
+    });
+    // The library: a process that runs the plugin N times with runPlugin, every run checked.
+    const script = join(work, 'run-many.mjs');
+    writeFileSync(
+      script,
+      `import { loadTrust, runPlugin } from ${JSON.stringify(join(ROOT, 'dist', 'src', 'index.js'))};
+const trust = await loadTrust({ trustedKeys: [${JSON.stringify(pubFile)}] });
+const job = ${JSON.stringify({ target: RUN_JOB.target, config: RUN_JOB.config, scopeId: RUN_JOB.scopeId, jobId: RUN_JOB.jobId })};
+for (let i = 0; i < Number(process.argv[2]); i++) {
+  const report = await runPlugin(${JSON.stringify(bundle)}, { trust, job });
+  if (!report.ok) throw new Error(JSON.stringify(report.error));
+}
+`,
+    );
+    log(`P8b: 50 runPlugin calls vs 1, in one process x ${config.rounds.run}`);
+    const m = alternate(
+      [
+        { id: 'fifty', argv: [NODE, script, '50'], env },
+        { id: 'one', argv: [NODE, script, '1'], env },
+      ],
+      config.rounds.run,
+      2,
+    );
+    const many = m['fifty']!.median_ms / m['one']!.median_ms;
+    results.push({
+      id: 'P8b',
+      target: TARGETS.P8b.text,
+      limit: TARGETS.P8b.limit,
+      value: round(many),
+      pass: many <= TARGETS.P8b.limit,
+      detail: { fifty: m['fifty'], one: m['one'] },
+    });
+  } else {
+    for (const id of ['P8', 'P8b'] as const)
+      results.push({ id, target: TARGETS[id].text, limit: TARGETS[id].limit, unavailable, detail: {} });
+  }
+}
+
 // ---------------------------------------------------------------------------------------------- report
 
-const order: TargetId[] = ['P1', 'P2', 'P3', 'P4', 'P5'];
+const order: TargetId[] = ['P1', 'P2', 'P3', 'P4', 'P5', 'P8', 'P8b'];
 results.sort(
   (a, b) =>
     order.indexOf(a.id) - order.indexOf(b.id) ||
@@ -520,7 +595,11 @@ for (const r of results) {
           ? [d['batch'], d['one']]
           : r.id === 'P5'
             ? [d['build'], d['floor']]
-            : [undefined, undefined];
+            : r.id === 'P8'
+              ? [d['run'], d['verify']]
+              : r.id === 'P8b'
+                ? [d['fifty'], d['one']]
+                : [undefined, undefined];
   const measured =
     r.id === 'P2'
       ? `${r.value} MiB (spread ${r.detail['spread_mib'] === undefined ? 'n/a' : (r.detail['spread_mib'] as number).toFixed(1)})`

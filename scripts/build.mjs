@@ -138,6 +138,22 @@ await require('esbuild').build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+// The sandbox's worker (src/io/sandbox/worker.ts) as CommonJS too: a worker thread that loads an ES module starts
+// the ES module loader in the thread, a visible part of a small plugin's `run` (docs/performance.md).
+await require('esbuild').build({
+  entryPoints: [join(root, 'dist', 'src', 'io', 'sandbox', 'worker.js')],
+  outfile: join(root, 'dist', 'src', 'io', 'sandbox', 'worker.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  define: { 'import.meta.url': 'aurionWorkerUrl' },
+  banner: { js: "const aurionWorkerUrl = require('node:url').pathToFileURL(__filename).href;" },
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+// Only worker.cjs runs; the ES module tsc wrote would be dead code in the package.
+rmSync(join(root, 'dist', 'src', 'io', 'sandbox', 'worker.js'));
 // The code cache: V8's compiled code for the bundle after a run of the main commands (scripts/train-cli.mjs).
 // A Node.js whose V8 differs rejects it and compiles the bundle as usual.
 execFileSync(process.execPath, [join(root, 'scripts', 'train-cli.mjs')], {

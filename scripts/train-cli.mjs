@@ -11,10 +11,27 @@ import initWabt from 'wabt';
 // The launcher the bin uses (CommonJS; the same code as dist/src/cli/launch.js).
 const { loadCli } = createRequire(import.meta.url)('../dist/src/cli/launch.cjs');
 
+const { computeCacheKey } = await import('../dist/src/core/cachekey.js');
+
+// The job `run` is trained with, and the plugin's answer to it: a correct one, so that the code of a successful
+// run (the sandbox, the job contract's checks, the report) is in the cache.
+const JOB = { id: 'train-job', target: 'example.com', config: '{}', scope: 'train-scope' };
+const { cacheKey } = computeCacheKey({
+  name: 'train',
+  version: '1.0.0',
+  config: JOB.config,
+  scope: JOB.scope,
+});
+const ANSWER = `${JSON.stringify({ job_id: JOB.id, success: true, cache_key: cacheKey, output_json: {} })}\n`;
 const PLUGIN_WAT = `(module
-  (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
-  (func (export "run") (result i32) (i32.const 0)))`;
+  (data (i32.const 64) ${JSON.stringify(ANSWER)})
+  (func (export "run") (result i32)
+    (i32.store (i32.const 0) (i32.const 64))
+    (i32.store (i32.const 4) (i32.const ${Buffer.byteLength(ANSWER)}))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (i32.const 0)))`;
 
 const dir = mkdtempSync(join(tmpdir(), 'aurion-train-'));
 try {
@@ -50,6 +67,21 @@ try {
     ['verify', bundle, '--trusted-key', pub],
     ['verify', bundle, '--trusted-key', pub, '--json'],
     ['inspect', bundle, '--trusted-key', pub, '--json'],
+    // twice: the first run's code runs once more, as V8 compiles it lazily
+    ...[1, 2].map(() => [
+      'run',
+      bundle,
+      '--trusted-key',
+      pub,
+      '--target',
+      JOB.target,
+      '--config',
+      JOB.config,
+      '--scope',
+      JOB.scope,
+      '--job-id',
+      JOB.id,
+    ]),
     ['publish', bundle, '--registry', join(dir, 'registry'), '--trusted-key', pub],
     [
       'pull',

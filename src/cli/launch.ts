@@ -10,6 +10,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
+import type { Worker } from 'node:worker_threads';
+import { startSandboxThread } from '../io/sandbox/wasm.js';
 import { startThreadPool } from '../io/thread-pool.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -21,7 +23,7 @@ export interface LoadedCli {
   readonly main: (
     argv: readonly string[],
     env?: NodeJS.ProcessEnv,
-    runtime?: { readonly poolThreads?: readonly number[] },
+    runtime?: { readonly poolThreads?: readonly number[]; readonly sandboxThread?: Worker },
   ) => Promise<number>;
   /** Whether a code cache was there and V8 accepted it. */
   readonly cacheAccepted: boolean;
@@ -65,7 +67,15 @@ export function loadCli(): LoadedCli {
  */
 export function launch(argv: readonly string[]): Promise<number> {
   const poolThreads = startThreadPool();
-  return loadCli().main(argv, process.env, { poolThreads });
+  // `run` of a wasm plugin needs a sandbox thread (src/io/sandbox/wasm.ts); started now, its start-up overlaps
+  // loading the CLI, reading the keys and verifying the bundle. It is handed a module only after verification;
+  // unused (another command after all, a container bundle, a refusal), it ends with the process.
+  const sandboxThread =
+    argv[0] === 'run' && !argv.includes('--print-command') ? startSandboxThread() : undefined;
+  return loadCli().main(argv, process.env, {
+    poolThreads,
+    ...(sandboxThread === undefined ? {} : { sandboxThread }),
+  });
 }
 
 export { lowerThreadPriority, startThreadPool } from '../io/thread-pool.js';

@@ -3,6 +3,7 @@
  * one exit code (SPEC §2). Commands throw AurionError; nothing else calls process.exit.
  */
 import { readFileSync } from 'node:fs';
+import type { Worker } from 'node:worker_threads';
 import { Command, CommanderError } from 'commander';
 import { AurionError } from '../errors.js';
 import { COMMANDS } from './commands.js';
@@ -73,8 +74,13 @@ function internalError(err: unknown): AurionError {
 export async function main(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
-  runtime: { readonly poolThreads?: readonly number[] } = {},
+  runtime: { readonly poolThreads?: readonly number[]; readonly sandboxThread?: Worker } = {},
 ): Promise<number> {
+  if (runtime.sandboxThread !== undefined) {
+    // The thread the launcher started for `run` (src/cli/launch.ts); the module loads only then.
+    const { adoptSandboxThread } = await import('../io/sandbox/wasm.js');
+    adoptSandboxThread(runtime.sandboxThread);
+  }
   const json = globalFlag(argv, '--json');
   const color =
     !globalFlag(argv, '--no-color') && env['NO_COLOR'] === undefined && process.stdout.isTTY === true;

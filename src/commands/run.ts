@@ -165,12 +165,16 @@ export function register(program: Command, cli: Cli): void {
     .addOption(maxModuleSizeOption())
     .action(async (bundle: string, flags: RunFlags) => {
       // Loaded when the command runs, not at start-up: each command pays only for its own modules.
-      const [{ containerRunCommand, executePlugin }, { loadTrust }, { documentText, prettyJson, quote }] =
-        await Promise.all([
-          import('../ops/run.js'),
-          import('../io/trust.js'),
-          import('../core/job/result.js'),
-        ]);
+      const [
+        { containerRunCommand, executePlugin, prepareToRun },
+        { loadTrust },
+        { documentText, prettyJson, quote },
+      ] = await Promise.all([
+        import('../ops/run.js'),
+        import('../io/trust.js'),
+        import('../core/job/result.js'),
+      ]);
+      if (flags.printCommand !== true) prepareToRun();
       const maxModuleSize = maxModuleSizeOf(flags);
       const memoryBytes = flags.memory === undefined ? undefined : parseSize(flags.memory);
       const timeoutSeconds = timeoutOf(flags.timeout);

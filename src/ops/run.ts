@@ -23,7 +23,7 @@ import { type WasmInfo, WasmScanner } from '../core/wasm/scanner.js';
 import { AurionError, EXIT_CODE_OF } from '../errors.js';
 import { readBundle } from '../io/bundle-file.js';
 import { findOnPath, runContainer } from '../io/sandbox/container.js';
-import { runWasmSandbox, type SandboxOutcome } from '../io/sandbox/wasm.js';
+import { moduleKey, prestartSandbox, runWasmSandbox, type SandboxOutcome } from '../io/sandbox/wasm.js';
 import { type AuthorizationVerdict, gateJob, type RunAuthorization } from './gate.js';
 
 /** The runtime's defaults, which are also the most a manifest may declare (SPEC §3, §8). */
@@ -320,6 +320,8 @@ function judge(
 export async function executePlugin(bundlePath: string, options: RunOptions): Promise<RunOutcome> {
   const now = options.now ?? new Date();
   const engine = engineOf(options);
+  // The sandbox's thread starts while the bundle is read and verified; it gets the module only once verified.
+  prepareToRun();
   const { bundle, verdict, module } = await readVerified(bundlePath, options.trust, {
     maxModuleSize: options.maxModuleSize,
     now,
@@ -366,6 +368,7 @@ export async function executePlugin(bundlePath: string, options: RunOptions): Pr
   if (module !== undefined) {
     const capped = capModuleMemory(module.bytes, limits.memoryBytes);
     run = await runWasmSandbox({
+      key: moduleKey(bundle.module!.sha256, limits.memoryBytes),
       module: capped,
       stdin,
       name: manifest.name,
@@ -456,6 +459,14 @@ function failure(
     output,
     stderrTruncated,
   };
+}
+
+/**
+ * Starts the local sandbox's thread ahead of a run (the CLI calls it as soon as `run` starts, before it reads
+ * keys and flags): its start-up then overlaps that work. Nothing runs in it before a bundle passed verify.
+ */
+export function prepareToRun(): void {
+  prestartSandbox();
 }
 
 /** SPEC §8 `run` for library users: the `--json` document (see executePlugin for what is thrown). */

@@ -328,6 +328,18 @@ describe('run: the memory cap', () => {
 });
 
 describe('run: refused before anything runs', () => {
+  // The launcher starts the sandbox thread before the bundle is read: an unused thread must not keep the CLI alive.
+  it('a missing bundle: IO_ERROR, and the CLI exits', { timeout: 60_000 }, async (t) => {
+    const r = await runCli([
+      'run',
+      join(await tempDir(t), 'missing.aurion'),
+      ...TRUST,
+      ...JOB_FLAGS,
+      '--json',
+    ]);
+    assertCliError(r, 4, 'IO_ERROR');
+  });
+
   it('a host import: HOST_IMPORT_UNAVAILABLE naming it', async (t) => {
     const imports = '(import "aurion_net" "http_get" (func $http_get (param i32 i32) (result i32)))';
     const bundle = await bundleOf(t, module({ body: '(unreachable)', imports }), {

@@ -1,8 +1,16 @@
 /** Messages between the sandbox worker (worker.ts) and its host (wasm.ts). Types only. */
 
-export interface SandboxInput {
-  /** The module to run, memory already capped (src/core/job/memory-cap.ts). */
-  readonly module: Uint8Array;
+/** One run, posted by the host to a worker that has no run in progress. */
+export interface SandboxRunMessage {
+  readonly type: 'run';
+  /**
+   * What the module is: the verified SHA-256 of module.wasm and the memory cap applied to it
+   * (src/io/sandbox/wasm.ts moduleKey). A worker keeps the module it compiled under its key and compiles again
+   * for any other key.
+   */
+  readonly key: string;
+  /** The module to run, memory already capped (src/core/job/memory-cap.ts); absent when the worker holds `key`. */
+  readonly module?: Uint8Array;
   /** The bytes the plugin reads on stdin. */
   readonly stdin: Uint8Array;
   /** argv[0] (the plugin's name). */

@@ -1,16 +1,24 @@
 /**
- * The sandbox's worker thread (SPEC §8): instantiates the plugin with WASI preview 1 and nothing else — no
- * preopened directories, an empty environment, argv = [name] — wires stdin/stdout/stderr to memory, calls
- * `_initialize` when exported, then `run`. The host (wasm.ts) stops this thread at the deadline.
+ * The sandbox's worker thread (SPEC §8): for each run the host posts, instantiates the plugin with WASI
+ * preview 1 and nothing else — no preopened directories, an empty environment, argv = [name] — wires
+ * stdin/stdout/stderr to memory, calls `_initialize` when exported, then `run`. The host (wasm.ts) stops this
+ * thread at the deadline, and hands it another run only after a run that completed, and only of the same module
+ * under the same memory cap (the same key): every run gets a fresh instance, memory and WASI state; what
+ * carries over is the compiled module, which is immutable.
  *
  * Standard streams never reach the host's file descriptors: fd_read on 0 and fd_write on 1 and 2 are served
  * here from and to memory, and node:wasi's own descriptors for them are the null device, so nothing else a
  * plugin does with fds 0-2 touches the host's terminal or pipes.
  */
 import { closeSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { devNull } from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
-import type { SandboxInput, WorkerMessage, WorkerOutcome } from './protocol.js';
+import { parentPort } from 'node:worker_threads';
+import type { SandboxRunMessage, WorkerMessage, WorkerOutcome } from './protocol.js';
+
+// The thread's own console output is not the user's, and the host does not read it (wasm.ts): dropped here.
+process.stdout.write = (() => true) as typeof process.stdout.write;
+process.stderr.write = (() => true) as typeof process.stderr.write;
 
 // node:wasi announces itself as experimental on first use; the user's output is not the place for that.
 const emitWarning = process.emitWarning.bind(process);
@@ -21,7 +29,9 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
 }) as typeof process.emitWarning;
 
-const { WASI } = await import('node:wasi');
+// Required after the patch above (an import would be hoisted before it). The worker runs as CommonJS
+// (worker.cjs, built by scripts/build.mjs): no ES module loader in the thread (docs/performance.md).
+const { WASI } = createRequire(import.meta.url)('node:wasi') as typeof import('node:wasi');
 
 /** The part of the WebAssembly JS API used here (the project's TypeScript lib has no DOM types). */
 interface WasmMemory {
@@ -51,7 +61,6 @@ const ESPIPE = 70;
 const EXIT = Symbol('proc_exit');
 const STDOUT_FULL = Symbol('stdout full');
 
-const input = workerData as SandboxInput;
 const port = parentPort!;
 const post = (message: WorkerMessage) => port.postMessage(message);
 
@@ -59,26 +68,35 @@ function finish(outcome: WorkerOutcome, stderrTruncated = false): void {
   post({ type: 'done', outcome, stderrTruncated });
 }
 
-function main(): void {
-  let module: object;
-  try {
-    module = new WebAssembly.Module(input.module);
-  } catch (e) {
-    finish({ kind: 'unloadable', message: `the module does not compile: ${(e as Error).message}` });
-    return;
+/** The module compiled for the last run, under its key (verified module digest and memory cap). */
+let compiled: { readonly key: string; readonly module: object } | undefined;
+
+function main(input: SandboxRunMessage): void {
+  if (compiled?.key !== input.key) {
+    compiled = undefined;
+    if (input.module === undefined) {
+      finish({ kind: 'unloadable', message: 'the sandbox was given no module to compile' });
+      return;
+    }
+    try {
+      compiled = { key: input.key, module: new WebAssembly.Module(input.module) };
+    } catch (e) {
+      finish({ kind: 'unloadable', message: `the module does not compile: ${(e as Error).message}` });
+      return;
+    }
   }
 
   const nullIn = openSync(devNull, 'r');
   const nullOut = openSync(devNull, 'w');
   try {
-    run(module, nullIn, nullOut);
+    run(input, compiled.module, nullIn, nullOut);
   } finally {
     closeSync(nullIn);
     closeSync(nullOut);
   }
 }
 
-function run(module: object, nullIn: number, nullOut: number): void {
+function run(input: SandboxRunMessage, module: object, nullIn: number, nullOut: number): void {
   const wasi = new WASI({
     version: 'preview1',
     args: [input.name],
@@ -233,4 +251,6 @@ function run(module: object, nullIn: number, nullOut: number): void {
   finish(outcome, stderrTruncated);
 }
 
-main();
+port.on('message', (message: SandboxRunMessage) => {
+  if (message.type === 'run') main(message);
+});
