@@ -24,6 +24,7 @@ import { Role } from '@tufjs/models/dist/role.js';
 import { AurionError } from '../errors.js';
 import { signEd25519 } from './ed25519.js';
 import type { Ed25519PrivateKey, Ed25519PublicKey } from './keys.js';
+import { parseDuration as parseDurationMs } from './time.js';
 
 export { Metadata, MetadataKind, type Root, type Snapshot, type Targets, type Timestamp };
 
@@ -47,11 +48,12 @@ export const DEFAULT_PERIODS: Periods = {
 
 const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: DAY };
 
-/** `<n>s|m|h|d` to seconds (SPEC §11); USAGE otherwise. At most 100 years. */
+/** `<n>s|m|h|d` to seconds (SPEC §11), by the one duration parser (src/core/time.ts); USAGE for anything else,
+ * zero, or more than 100 years. */
 export function parseDuration(text: string, what: string): number {
-  const m = /^([1-9][0-9]{0,9})([smhd])$/.exec(text);
-  const seconds = m === null ? Number.NaN : Number(m[1]) * UNIT_SECONDS[m[2]!]!;
-  if (!Number.isSafeInteger(seconds) || seconds > 100 * 365 * DAY) {
+  const millis = parseDurationMs(text);
+  const seconds = millis === undefined ? Number.NaN : millis / 1000;
+  if (!(seconds > 0) || seconds > 100 * 365 * DAY) {
     throw new AurionError('USAGE', `${what} "${text}" is not a duration`, {
       hint: 'write a whole number and a unit: 30s, 15m, 12h, 90d (at most 100 years)',
     });

@@ -23,7 +23,7 @@ import {
   readBody,
   refusedError,
 } from './http.js';
-import { isLoopbackHost } from './reference.js';
+import { isLoopback } from './reference.js';
 
 export interface Credentials {
   readonly username: string;
@@ -298,7 +298,7 @@ export class RegistryAuth {
     }
     // Checked before any connection: the credentials go to this realm. Plain HTTP only on loopback, whatever
     // the registry is (--plain-http does not extend to where the credentials are sent).
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
       throw new AurionError(
         'REGISTRY_ERROR',
         `refusing the token realm ${url.href} of registry ${this.authority}: it is not HTTPS (plain HTTP is accepted only on a loopback address)`,

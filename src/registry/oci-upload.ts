@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { AurionError } from '../errors.js';
 import type { Actions } from './auth.js';
 import { drain, type HttpRequest, type HttpResponse, headerValue } from './http.js';
-import { isLoopbackHost } from './reference.js';
+import { isLoopback } from './reference.js';
 
 /** Blobs up to this size go up in one PUT; larger ones in PATCH chunks of this size. */
 export const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;
@@ -127,7 +127,7 @@ function uploadLocation(target: UploadTarget, res: HttpResponse, what: string): 
   if (
     url.origin !== target.base.origin &&
     url.protocol !== 'https:' &&
-    !(url.protocol === 'http:' && target.base.protocol === 'http:' && isLoopbackHost(url.hostname))
+    !(url.protocol === 'http:' && target.base.protocol === 'http:' && isLoopback(url.hostname))
   ) {
     throw new AurionError(
       'REGISTRY_ERROR',

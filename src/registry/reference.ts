@@ -43,8 +43,12 @@ const IPV6 = /^[0-9A-Fa-f:.]+$/;
 const REG_HINT =
   'use a folder path, a file:// URL, https://HOST/PATH/ (read-only), or oci://HOST[:PORT]/NAMESPACE';
 
-/** True for hosts that never leave this machine: plain HTTP to them is allowed without --plain-http. */
-export function isLoopback(hostname: string): boolean {
+/**
+ * True for hosts that never leave this machine: plain HTTP to them is allowed without --plain-http. Takes a
+ * host name or address, IPv6 with or without the brackets `URL.hostname` keeps.
+ */
+export function isLoopback(host: string): boolean {
+  const hostname = host.replace(/^\[(.*)\]$/, '$1');
   if (hostname.toLowerCase() === 'localhost' || hostname === '::1') return true;
   const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(hostname);
   return m?.slice(1).every((o) => Number(o) <= 255) === true;
@@ -157,9 +161,4 @@ export function parsePluginRef(text: string): { name: string; version: string } 
     throw new AurionError('USAGE', `"${version}" in "${text}" is not a SemVer 2.0.0 version`, { hint });
   }
   return { name, version };
-}
-
-/** `URL.hostname` keeps the brackets of an IPv6 address. */
-export function isLoopbackHost(hostname: string): boolean {
-  return isLoopback(hostname.replace(/^\[(.*)\]$/, '$1'));
 }
