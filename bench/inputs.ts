@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import {
   closeSync,
   existsSync,
+  linkSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -186,4 +187,41 @@ export async function writeRunProject(dir: string): Promise<string> {
   writeSync(mfd, `${JSON.stringify(manifest, null, 2)}\n`);
   closeSync(mfd);
   return dir;
+}
+
+/**
+ * A directory registry at scale (P9): `plugins` other plugins with `versions` versions each, written straight
+ * into `dir` (index.json and bundle files), shaped like the entry `template` holds for `name` (a registry where
+ * one bundle of `name` was published through the CLI). Every filler file is a hard link of that one bundle:
+ * publish, resolution and list read the index only. Returns the number of versions written.
+ */
+export function writeScaleRegistry(
+  dir: string,
+  template: string,
+  name: string,
+  plugins: number,
+  versions: number,
+): number {
+  const index = JSON.parse(readFileSync(join(template, 'index.json'), 'utf8')) as {
+    schema_version: 1;
+    plugins: Record<string, Record<string, Record<string, unknown>>>;
+  };
+  const [version, entry] = Object.entries(index.plugins[name]!)[0]!;
+  const source = join(template, 'plugins', name, `${name}-${version}.aurion`);
+  const out: typeof index = { schema_version: 1, plugins: {} };
+  for (let p = 0; p < plugins; p++) {
+    const filler = `bench-filler-${String(p).padStart(3, '0')}`;
+    mkdirSync(join(dir, 'plugins', filler), { recursive: true });
+    const entries: Record<string, Record<string, unknown>> = {};
+    for (let v = 0; v < versions; v++) {
+      const ver = `1.${v}.0`;
+      entries[ver] = { ...entry, published_at: `2026-01-01T00:${String(v % 60).padStart(2, '0')}:00Z` };
+      linkSync(source, join(dir, 'plugins', filler, `${filler}-${ver}.aurion`));
+    }
+    out.plugins[filler] = entries;
+  }
+  const fd = openSync(join(dir, 'index.json'), 'w');
+  writeSync(fd, `${JSON.stringify(out, null, 2)}\n`);
+  closeSync(fd);
+  return plugins * versions;
 }

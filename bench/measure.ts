@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { BENCH_SRC } from './paths.js';
 
+/** `{n}` in argv (and before) is replaced by a number unique to each run: a fresh repository every time. */
 export interface Command {
   readonly id: string;
   readonly argv: readonly string[];
@@ -14,6 +15,8 @@ export interface Command {
   readonly env?: Readonly<Record<string, string>>;
   /** Environment variables removed for this command. */
   readonly unset?: readonly string[];
+  /** Run untimed before each run of this command (e.g. restore a registry); `{n}` as in argv. */
+  readonly before?: readonly string[];
 }
 
 export interface Sample {

@@ -12,7 +12,16 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { MiB, RUN_JOB, realWasm, SWC_PACKAGE, writePluginProject, writeRunProject } from './inputs.js';
+import { startRegistry } from '../test/registry/reference-registry.js';
+import {
+  MiB,
+  RUN_JOB,
+  realWasm,
+  SWC_PACKAGE,
+  writePluginProject,
+  writeRunProject,
+  writeScaleRegistry,
+} from './inputs.js';
 import { alternate, type Command, round, type Stats } from './measure.js';
 import { BENCH_SRC, BIN, CACHE, RESULTS, ROOT } from './paths.js';
 
@@ -68,8 +77,24 @@ const TARGETS = {
   P3: { limit: 1.6, text: 'verify of a small bundle / bare `node -e 0`' },
   P4: { limit: 2, text: 'verify of N small bundles in one call / verify of one' },
   P5: { limit: 1.2, text: 'build of the large bundle / native floor (zlib -6 of the module in C, one core)' },
+  P6: {
+    limit: 1.15,
+    text: '`pull` (trust flags) of the large bundle from a loopback OCI registry / `verify` of the local file',
+  },
+  P6m: { limit: 128, text: 'peak RSS of that `pull`, MiB' },
+  P7: {
+    limit: 1.3,
+    text: '`publish` of the large bundle to a fresh repository of a loopback OCI registry / `verify` of it',
+  },
+  P7m: { limit: 128, text: 'peak RSS of that `publish`, MiB' },
   P8: { limit: 1.35, text: '`run` of a small correct plugin / `verify` of the same bundle' },
   P8b: { limit: 10, text: '50 runPlugin calls in one process / one (whole processes, library)' },
+  P9: {
+    limit: 2,
+    text: '`publish` into a directory registry holding 10,000 versions / into an empty one',
+  },
+  P9r: { limit: 1.5, text: '`pull NAME@RANGE` from that registry / from one holding NAME only' },
+  P9l: { limit: 1.5, text: '`list NAME` of that registry / of one holding NAME only' },
 } as const;
 type TargetId = keyof typeof TARGETS;
 /** P2 "flat": across config.flatSizes, the largest peak RSS exceeds the smallest by at most this, MiB. */
@@ -93,7 +118,7 @@ const argv = process.argv.slice(2);
 const config = argv.includes('--quick') ? QUICK : FULL;
 const protos = argv.includes('--protos');
 const onlyArg = argv.find((_, i) => argv[i - 1] === '--only');
-const only = new Set((onlyArg ?? 'P1,P2,P3,P4,P5,P8').split(',').map((s) => s.trim().toUpperCase()));
+const only = new Set((onlyArg ?? 'P1,P2,P3,P4,P5,P6,P7,P8,P9').split(',').map((s) => s.trim().toUpperCase()));
 const NODE = process.execPath;
 const env = { NO_COLOR: '1', SOURCE_DATE_EPOCH: '1767225600' };
 const cli = (...args: string[]) => [NODE, BIN, ...args];
@@ -150,6 +175,9 @@ const commands = {
   sign: hasCommand('sign'),
   verify: hasCommand('verify'),
   run: hasCommand('run'),
+  publish: hasCommand('publish'),
+  pull: hasCommand('pull'),
+  list: hasCommand('list'),
 };
 const missing = (...names: (keyof typeof commands)[]) => {
   const absent = names.filter((n) => !commands[n]);
@@ -470,6 +498,142 @@ if (only.has('P5')) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------- P6, P7
+
+/** A ratio target from the stats of one alternating group: `ours` over `base`. */
+function ratioResult(id: TargetId, ours: Stats, base: Stats, detail: Record<string, unknown>): TargetResult {
+  const ratio = ours.median_ms / base.median_ms;
+  return {
+    id,
+    target: TARGETS[id].text,
+    limit: TARGETS[id].limit,
+    value: round(ratio),
+    pass: ratio <= TARGETS[id].limit,
+    detail: { ours, base, ...detail },
+  };
+}
+
+function rssResult(id: TargetId, ours: Stats): TargetResult {
+  return {
+    id,
+    target: TARGETS[id].text,
+    limit: TARGETS[id].limit,
+    value: ours.peak_rss_mib,
+    pass: ours.peak_rss_mib <= TARGETS[id].limit,
+    detail: {},
+  };
+}
+
+const registryPeers: Record<string, unknown> = {};
+if (only.has('P6') || only.has('P7')) {
+  const unavailable =
+    missing('build', 'sign', 'verify', 'publish', 'pull') ??
+    (have('docker-registry') ? undefined : 'docker-registry (the reference OCI registry) is not installed');
+  const ids = ['P6', 'P6m', 'P7', 'P7m'].filter((id) => only.has(id.slice(0, 2))) as TargetId[];
+  if (unavailable === undefined) {
+    const stops: (() => Promise<void>)[] = [];
+    try {
+      const registry = await startRegistry({ after: (fn) => stops.push(fn) });
+      const bundle = signedBundle(largeProject.dir, join(work, 'oci-large.aurion'));
+      const name = `bench-${sizeName(large).toLowerCase()}`;
+      const trust = ['--trusted-key', pubFile];
+      run(cli('publish', bundle, '--registry', registry.url('bench'), ...trust, '--json'));
+      const tag = `${registry.authority}/bench/${name}:1.0.0`;
+      const skopeoDir = join(work, 'skopeo-pulled');
+      const skopeo = have('skopeo');
+      if (skopeo)
+        run(['skopeo', 'copy', '--quiet', '--src-tls-verify=false', `docker://${tag}`, `dir:${skopeoDir}`]);
+      if (only.has('P6')) {
+        log(`P6: pull ${sizeName(large)} from ${registry.authority} vs verify x ${config.rounds.large}`);
+        const s = alternate(
+          [
+            {
+              id: 'pull',
+              argv: cli(
+                'pull',
+                `${name}@1.0.0`,
+                '--registry',
+                registry.url('bench'),
+                ...trust,
+                '-o',
+                join(work, 'pulled.aurion'),
+              ),
+              env,
+            },
+            { id: 'verify', argv: verifyCmd(bundle), env },
+            ...(skopeo
+              ? [
+                  {
+                    id: 'skopeo copy (pull)',
+                    argv: [
+                      'skopeo',
+                      'copy',
+                      '--quiet',
+                      '--src-tls-verify=false',
+                      `docker://${tag}`,
+                      `dir:${join(work, 'skopeo-p6-{n}')}`,
+                    ],
+                    before: ['rm', '-rf', join(work, 'skopeo-p6-{n}')],
+                  },
+                ]
+              : []),
+          ],
+          config.rounds.large,
+        );
+        results.push(ratioResult('P6', s['pull']!, s['verify']!, { bundle_bytes: statSync(bundle).size }));
+        results.push(rssResult('P6m', s['pull']!));
+        if (s['skopeo copy (pull)'] !== undefined)
+          registryPeers['skopeo copy registry -> dir (P6)'] = {
+            ...s['skopeo copy (pull)'],
+            ratio_to_verify: round(s['skopeo copy (pull)'].median_ms / s['verify']!.median_ms),
+          };
+      }
+      if (only.has('P7')) {
+        log(`P7: publish ${sizeName(large)} to a fresh repository vs verify x ${config.rounds.large}`);
+        const s = alternate(
+          [
+            {
+              id: 'publish',
+              argv: cli('publish', bundle, '--registry', registry.url('fresh-{n}'), ...trust),
+              env,
+            },
+            { id: 'verify', argv: verifyCmd(bundle), env },
+            ...(skopeo
+              ? [
+                  {
+                    id: 'skopeo copy (push)',
+                    argv: [
+                      'skopeo',
+                      'copy',
+                      '--quiet',
+                      '--dest-tls-verify=false',
+                      `dir:${skopeoDir}`,
+                      `docker://${registry.authority}/skopeo-{n}/${name}:1.0.0`,
+                    ],
+                  },
+                ]
+              : []),
+          ],
+          config.rounds.large,
+        );
+        results.push(ratioResult('P7', s['publish']!, s['verify']!, { bundle_bytes: statSync(bundle).size }));
+        results.push(rssResult('P7m', s['publish']!));
+        if (s['skopeo copy (push)'] !== undefined)
+          registryPeers['skopeo copy dir -> registry (P7)'] = {
+            ...s['skopeo copy (push)'],
+            ratio_to_verify: round(s['skopeo copy (push)'].median_ms / s['verify']!.median_ms),
+          };
+      }
+      if (!skopeo) registryPeers['skopeo'] = 'not installed';
+    } finally {
+      for (const stop of stops) await stop();
+    }
+  } else {
+    for (const id of ids)
+      results.push({ id, target: TARGETS[id].text, limit: TARGETS[id].limit, unavailable, detail: {} });
+  }
+}
+
 // ---------------------------------------------------------------------------------------------- P8
 
 if (only.has('P8')) {
@@ -541,9 +705,92 @@ for (let i = 0; i < Number(process.argv[2]); i++) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------- P9
+
+if (only.has('P9')) {
+  const unavailable = missing('build', 'sign', 'publish', 'pull', 'list');
+  if (unavailable === undefined) {
+    const small = await writePluginProject(join(work, 'p9-src'), 'bench-scale', config.small, real);
+    const bundle = signedBundle(small.dir, join(work, 'p9.aurion'));
+    const trust = ['--trusted-key', pubFile];
+    // One registry holding bench-scale only, one holding it and 10,000 versions of 100 other plugins; a
+    // publish goes into a restored copy each run (an empty folder, or the 10,000 versions without bench-scale).
+    const alone = join(work, 'p9-alone');
+    run(cli('publish', bundle, '--registry', alone, ...trust, '--json'));
+    const big = join(work, 'p9-big');
+    const fillerVersions = writeScaleRegistry(big, alone, 'bench-scale', 100, 100);
+    const bigEmpty = join(work, 'p9-big-template.json');
+    copyFileSync(join(big, 'index.json'), bigEmpty);
+    const restoreBig = join(work, 'p9-restore');
+    run(['cp', '-al', big, restoreBig]);
+    run(cli('publish', bundle, '--registry', big, ...trust, '--json'));
+    const fresh = join(work, 'p9-fresh');
+    log(`P9: publish into 10,000 versions vs into an empty registry x ${config.rounds.startup}`);
+    const pub = alternate(
+      [
+        {
+          id: 'into 10,000',
+          argv: cli('publish', bundle, '--registry', restoreBig, ...trust),
+          env,
+          before: [
+            'sh',
+            '-c',
+            'rm -rf "$1/plugins/bench-scale" && cp "$2" "$1/index.json"',
+            'sh',
+            restoreBig,
+            bigEmpty,
+          ],
+        },
+        {
+          id: 'into empty',
+          argv: cli('publish', bundle, '--registry', fresh, ...trust),
+          env,
+          before: ['rm', '-rf', fresh],
+        },
+      ],
+      config.rounds.startup,
+      2,
+    );
+    results.push(
+      ratioResult('P9', pub['into 10,000']!, pub['into empty']!, { filler_versions: fillerVersions }),
+    );
+    const out = join(work, 'p9-pulled.aurion');
+    const q = alternate(
+      [
+        { id: 'pull big', argv: cli('pull', 'bench-scale@^1.0.0', '--registry', big, '-o', out), env },
+        { id: 'pull alone', argv: cli('pull', 'bench-scale@^1.0.0', '--registry', alone, '-o', out), env },
+        { id: 'list big', argv: cli('list', 'bench-scale', '--registry', big, '--json'), env },
+        { id: 'list alone', argv: cli('list', 'bench-scale', '--registry', alone, '--json'), env },
+      ],
+      config.rounds.startup,
+      2,
+    );
+    results.push(ratioResult('P9r', q['pull big']!, q['pull alone']!, { filler_versions: fillerVersions }));
+    results.push(ratioResult('P9l', q['list big']!, q['list alone']!, { filler_versions: fillerVersions }));
+  } else {
+    for (const id of ['P9', 'P9r', 'P9l'] as const)
+      results.push({ id, target: TARGETS[id].text, limit: TARGETS[id].limit, unavailable, detail: {} });
+  }
+}
+
 // ---------------------------------------------------------------------------------------------- report
 
-const order: TargetId[] = ['P1', 'P2', 'P3', 'P4', 'P5', 'P8', 'P8b'];
+const order: TargetId[] = [
+  'P1',
+  'P2',
+  'P3',
+  'P4',
+  'P5',
+  'P6',
+  'P6m',
+  'P7',
+  'P7m',
+  'P8',
+  'P8b',
+  'P9',
+  'P9r',
+  'P9l',
+];
 results.sort(
   (a, b) =>
     order.indexOf(a.id) - order.indexOf(b.id) ||
@@ -564,6 +811,7 @@ const report = {
   input: { real_module: SWC_PACKAGE, bundle_bytes: bundleSizes },
   results,
   peers,
+  registry_peers: registryPeers,
   prototypes,
 };
 
@@ -599,12 +847,21 @@ for (const r of results) {
               ? [d['run'], d['verify']]
               : r.id === 'P8b'
                 ? [d['fifty'], d['one']]
-                : [undefined, undefined];
+                : ['ours', 'base'].every((k) => k in d)
+                  ? [d['ours'], d['base']]
+                  : [undefined, undefined];
   const measured =
     r.id === 'P2'
       ? `${r.value} MiB (spread ${r.detail['spread_mib'] === undefined ? 'n/a' : (r.detail['spread_mib'] as number).toFixed(1)})`
-      : `${r.value!.toFixed(2)}x`;
-  const limit = r.id === 'P2' ? `${r.limit} MiB, spread <= ${FLAT_MIB}` : `${r.limit}x`;
+      : r.id === 'P6m' || r.id === 'P7m'
+        ? `${r.value} MiB`
+        : `${r.value!.toFixed(2)}x`;
+  const limit =
+    r.id === 'P2'
+      ? `${r.limit} MiB, spread <= ${FLAT_MIB}`
+      : r.id === 'P6m' || r.id === 'P7m'
+        ? `${r.limit} MiB`
+        : `${r.limit}x`;
   rows.push([
     r.label ?? r.id,
     measured,

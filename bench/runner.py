@@ -1,6 +1,8 @@
 """Alternating process runner for the benchmark (bench/measure.ts drives it).
 
-Reads a plan as JSON on stdin: {"rounds": N, "warmup": W, "commands": [{"id", "argv", "cwd"?, "env"?, "unset"?}]}.
+Reads a plan as JSON on stdin: {"rounds": N, "warmup": W, "commands": [{"id", "argv", "cwd"?, "env"?, "unset"?,
+"before"?}]}. "before" is an argv run (untimed, to completion) before each run of its command, e.g. to restore a
+registry; "{n}" in argv or before is replaced by a number unique to the run (a fresh repository each time).
 Each round runs every command once, as whole processes, one after another (A B A B ...; the starting command
 rotates each round so neither side always runs first). A command's wall time is measured from spawn to reap,
 its CPU time (user + system, all threads) and peak RSS come from wait4's rusage of that very child (ru_maxrss, KiB on Linux): no polling, no
@@ -8,6 +10,7 @@ extra process in between. Writes {"samples": {id: [{"ms", "rss_kib"}]}} as JSON 
 """
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -17,7 +20,18 @@ samples = {c["id"]: [] for c in commands}
 devnull = os.open(os.devnull, os.O_RDWR)
 
 
+counter = [0]
+
+
 def run(cmd):
+    counter[0] += 1
+    n = str(counter[0])
+    cmd = dict(cmd, argv=[a.replace("{n}", n) for a in cmd["argv"]])
+    if cmd.get("before"):
+        before = [a.replace("{n}", n) for a in cmd["before"]]
+        if subprocess.run(before, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL).returncode != 0:
+            sys.stderr.write(f"runner: before {cmd['id']} failed: {' '.join(before)}\n")
+            sys.exit(1)
     env = dict(os.environ)
     env.update(cmd.get("env", {}))
     for name in cmd.get("unset", []):
