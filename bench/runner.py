@@ -11,6 +11,7 @@ extra process in between. Writes {"samples": {id: [{"ms", "rss_kib"}]}} as JSON 
 import json
 import os
 import subprocess
+import tempfile
 import sys
 import time
 
@@ -18,6 +19,7 @@ plan = json.load(sys.stdin)
 commands = plan["commands"]
 samples = {c["id"]: [] for c in commands}
 devnull = os.open(os.devnull, os.O_RDWR)
+errlog = os.open(tempfile.gettempdir(), os.O_RDWR | os.O_TMPFILE, 0o600)
 
 
 counter = [0]
@@ -41,7 +43,10 @@ def run(cmd):
     if cwd:
         os.chdir(cwd)
     try:
-        actions = [(os.POSIX_SPAWN_DUP2, devnull, fd) for fd in (0, 1, 2)]
+        # stderr goes to a scratch file, shown when the command fails (a failed run stops the benchmark).
+        os.ftruncate(errlog, 0)
+        os.lseek(errlog, 0, os.SEEK_SET)
+        actions = [(os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, devnull, 1), (os.POSIX_SPAWN_DUP2, errlog, 2)]
         t0 = time.perf_counter_ns()
         pid = os.posix_spawnp(cmd["argv"][0], cmd["argv"], env, file_actions=actions)
         _, status, usage = os.wait4(pid, 0)
@@ -50,7 +55,9 @@ def run(cmd):
         os.chdir(old)
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
-        sys.stderr.write(f"runner: {cmd['id']} exited with {code}: {' '.join(cmd['argv'])}\n")
+        os.lseek(errlog, 0, os.SEEK_SET)
+        tail = os.read(errlog, 1 << 16).decode("utf-8", "replace")[-4000:]
+        sys.stderr.write(f"runner: {cmd['id']} exited with {code}: {' '.join(cmd['argv'])}\n{tail}\n")
         sys.exit(1)
     cpu = (usage.ru_utime + usage.ru_stime) * 1000
     return {"ms": (t1 - t0) / 1e6, "cpu_ms": cpu, "rss_kib": usage.ru_maxrss}

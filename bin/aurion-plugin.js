@@ -10,8 +10,17 @@ if (process.env.UV_THREADPOOL_SIZE === undefined) {
   const cores = require('node:os').availableParallelism();
   process.env.UV_THREADPOOL_SIZE = String(Math.max(2, cores - 1));
 }
+// Fail closed: should the event loop ever run dry while the command is still pending (a promise that never
+// settles), the process exits 4 (INTERNAL) with a message, never 0 as Node would.
+let finished = false;
+process.on('exit', () => {
+  if (finished) return;
+  process.stderr.write('error: INTERNAL: the command stopped before it finished (please report this bug)\n');
+  process.exitCode = 4;
+});
 require('../dist/src/cli/launch.cjs')
   .launch(process.argv.slice(2))
   .then((code) => {
+    finished = true;
     process.exitCode = code;
   });

@@ -16,6 +16,7 @@ export { AURION_MEDIA_TYPE, imageManifest, tagOf } from '../registry/oci-artifac
 export { type OciRef, parsePluginRef, parseRegistryRef, type RegistryRef } from '../registry/reference.js';
 export {
   type Fetched,
+  type FetchOptions,
   type OpenRegistryOptions,
   openRegistry,
   type PluginRegistry,
@@ -23,4 +24,5 @@ export {
   type RegistryTrust,
   type Stored,
 } from '../registry/registry.js';
+export type { Scanner } from '../registry/transfer.js';
 export type { TufTrust } from '../registry/tuf-client.js';

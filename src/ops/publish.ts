@@ -8,11 +8,13 @@
  * failing bundle is reported as such even when its version exists (VERSION_EXISTS only for bundles that pass).
  *
  * pull writes the bundle to a temporary file beside the output, checks its digest against the one the registry
- * recorded (directory index or OCI manifest) while copying, verifies it when trust material is given, and only
- * then renames it into place (io/atomic.ts writeStaged: a linked output's target is replaced, a device or FIFO
+ * recorded (directory index or OCI manifest) while copying and, when trust material is given, verifies the same
+ * bytes in the same pass (registry/transfer.ts copyAndScan); a digest mismatch is reported as such whatever the
+ * verification made of the bytes. Only then is the file renamed into place (io/atomic.ts writeStaged: a linked output's target is replaced, a device or FIFO
  * output is written into after the checks).
  */
 import { resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { BundleContents } from '../core/bundle/index.js';
 import type { TrustPolicy } from '../core/policy.js';
 import { type VerifyResult, verifyContents } from '../core/verify.js';
@@ -27,7 +29,7 @@ import {
   type PluginRegistry,
   type RegistryTrust,
 } from '../registry/registry.js';
-import { verifyBundle } from './verify.js';
+import { verifyBundleStream } from './verify.js';
 
 /** What a long step reports: reading (verifying) a bundle, or moving its bytes to or from a registry. */
 export type ProgressPhase = 'verify' | 'transfer';
@@ -157,16 +159,26 @@ export async function pullBundle(spec: string, options: PullOptions): Promise<Pu
     const { name, version, signed } = await registry.resolve(wanted, query);
     const output = resolve(options.output ?? bundleFileName(name, version));
     const onTransfer = (done: number, total: number) => options.onProgress?.('transfer', done, total);
-    // The bundle is downloaded to a temporary file, checked and verified there, and only then becomes the output.
+    // The bundle is downloaded to a temporary file and, with trust flags, verified in the same pass (the bytes
+    // written are the bytes verified); it becomes the output only once its digest and verification passed.
+    const trust = options.trust;
+    const verifyOptions = {
+      ...(options.now === undefined ? {} : { now: options.now }),
+      ...(options.maxModuleSize === undefined ? {} : { maxModuleSize: options.maxModuleSize }),
+    };
     return await writeStaged(output, async (tmp) => {
-      const fetched = await registry.fetch(name, version, tmp, output, onTransfer);
-      let verification: VerifyResult | undefined;
-      if (options.trust !== undefined) {
-        const result = await verifyBundle(tmp, options.trust, {
-          ...(options.now === undefined ? {} : { now: options.now }),
-          ...(options.maxModuleSize === undefined ? {} : { maxModuleSize: options.maxModuleSize }),
-        });
-        verification = relabel(result, tmp, output);
+      const fetched = await registry.fetch(name, version, tmp, {
+        output,
+        onProgress: onTransfer,
+        ...(trust === undefined
+          ? {}
+          : {
+              scan: (bytes: Readable, size: number) =>
+                verifyBundleStream(output, bytes, size, trust, verifyOptions),
+            }),
+      });
+      const verification = fetched.scanned;
+      if (verification !== undefined) {
         if (!verification.ok) throw verificationFailed(output, verification, 'the trust flags');
         const plugin = verification.plugin!;
         if (plugin.name !== name || plugin.version !== version) {
@@ -228,18 +240,4 @@ function verificationFailed(bundle: string, result: VerifyResult, against: strin
         ? `sign it first: aurion-plugin sign ${bundle} --key YOUR.key`
         : 'nothing was stored; fix the bundle or its signature (run aurion-plugin verify for the full report)',
   });
-}
-
-/** Messages name the output file, not the temporary file the bundle was verified in. */
-function relabel(result: VerifyResult, tmp: string, output: string): VerifyResult {
-  const swap = (text: string) => text.split(tmp).join(output);
-  return {
-    ...result,
-    bundle: output,
-    errors: result.errors.map((e) => ({ ...e, message: swap(e.message) })),
-    signatures: result.signatures.map((s) => ({
-      ...s,
-      errors: s.errors.map((e) => ({ ...e, message: swap(e.message) })),
-    })),
-  };
 }

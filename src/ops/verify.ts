@@ -2,9 +2,12 @@
  * verifyBundle / verifyBundles: bundles by path through the one reader (src/io/bundle-file.ts), then every
  * check of SPEC §3-§6 (src/core/verify.ts). Problems of a bundle are reported inside its result.
  */
+import type { Readable } from 'node:stream';
 import type { BundleContents } from '../core/bundle/entries.js';
+import { parseBundleStream } from '../core/bundle/reader.js';
 import type { TrustPolicy } from '../core/policy.js';
 import { errorOf, type VerifyOptions, type VerifyResult, verifyContents } from '../core/verify.js';
+import { ioError } from '../errors.js';
 import { readBundle } from '../io/bundle-file.js';
 
 /**
@@ -16,9 +19,34 @@ export async function verifyBundle(
   trust: TrustPolicy,
   options: VerifyOptions = {},
 ): Promise<VerifyResult> {
+  return verifyRead(path, readBundle(path, options), trust, options);
+}
+
+/**
+ * verifyBundle over the bytes of a bundle as they arrive (pull verifies while it downloads): `bytes` must add
+ * up to `size`, `path` names the bundle in the result and its messages.
+ */
+export function verifyBundleStream(
+  path: string,
+  bytes: Readable,
+  size: number,
+  trust: TrustPolicy,
+  options: VerifyOptions = {},
+): Promise<VerifyResult> {
+  const read = parseBundleStream(path, bytes, size, options, (e) => ioError(path, 'read bundle', e));
+  return verifyRead(path, read, trust, options);
+}
+
+/** The checks after the one reader, whatever it read from; a bundle that could not be read is a failed result. */
+async function verifyRead(
+  path: string,
+  read: Promise<BundleContents>,
+  trust: TrustPolicy,
+  options: VerifyOptions,
+): Promise<VerifyResult> {
   let bundle: BundleContents;
   try {
-    bundle = await readBundle(path, options);
+    bundle = await read;
   } catch (e) {
     return { bundle: path, ok: false, plugin: null, signer: null, signatures: [], errors: [errorOf(e)] };
   }

@@ -18,8 +18,8 @@ import {
   type RegistryIndex,
   yankedVersionError,
 } from './directory.js';
-import type { Fetched } from './registry.js';
-import { copyToNewFile } from './transfer.js';
+import type { Fetched, FetchOptions } from './registry.js';
+import { copyAndScan, copyToNewFile, scanFile } from './transfer.js';
 import { openTrusted, type TrustedTargets, type TufSource, type TufTrust } from './tuf-client.js';
 
 export type Signer =
@@ -125,14 +125,16 @@ export class DirectoryCatalog {
     };
   }
 
-  /** Copies a resolved version into the new file `tmpPath`, checked against the (signed) digest and size. */
-  async fetch(
+  /**
+   * Copies a resolved version into the new file `tmpPath`, checked against the (signed) digest and size, and
+   * scanned in the same pass when asked (a TUF download is checked by tuf-js first, then scanned from the file).
+   */
+  async fetch<T>(
     name: string,
     version: string,
     tmpPath: string,
-    output: string,
-    onProgress?: (done: number, total: number) => void,
-  ): Promise<Fetched> {
+    options: FetchOptions<T>,
+  ): Promise<Fetched<T>> {
     const view = await this.load();
     const info = view.plugins.get(name)?.get(version);
     if (info === undefined)
@@ -142,15 +144,23 @@ export class DirectoryCatalog {
       );
     if (view.trusted !== undefined) {
       await view.trusted.download(targetPath(name, version), tmpPath);
-      return { sha256: info.sha256, size: info.size };
+      const digest = { sha256: info.sha256, size: info.size };
+      if (options.scan === undefined) return digest;
+      return { ...digest, scanned: await scanFile(tmpPath, info.size, options.scan) };
     }
     const stream = await this.store.openBundle(name, version);
-    return copyToNewFile(stream, tmpPath, {
+    const copyOptions = {
       expected: { sha256: info.sha256, size: info.size },
       what: `${name}@${version} in ${this.store.location} (${targetPath(name, version)})`,
-      onProgress: onProgress === undefined ? undefined : (done) => onProgress(done, info.size),
-      target: output,
-    });
+      onProgress:
+        options.onProgress === undefined
+          ? undefined
+          : (done: number) => options.onProgress?.(done, info.size),
+      target: options.output,
+    };
+    return options.scan === undefined
+      ? copyToNewFile(stream, tmpPath, copyOptions)
+      : copyAndScan(stream, tmpPath, copyOptions, options.scan);
   }
 
   async close(): Promise<void> {

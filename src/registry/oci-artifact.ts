@@ -12,7 +12,7 @@ import { AurionError } from '../errors.js';
 import { bundleFileName } from './directory.js';
 import { MEDIA_TYPE, type OciClient, sha256Digest } from './oci.js';
 import { formatOciRef } from './reference.js';
-import { copyToNewFile } from './transfer.js';
+import { copyAndScan, copyToNewFile, type Scanner } from './transfer.js';
 
 export const AURION_MEDIA_TYPE = {
   artifact: 'application/vnd.aurion.plugin.v1',
@@ -195,27 +195,36 @@ export async function resolvePlugin(
 
 /**
  * Downloads the bundle of NAME@VERSION into the new file `path`, checking the bytes against the layer digest
- * and size of the manifest (DIGEST_MISMATCH: a registry can serve corrupted bytes). The caller removes the file
- * on failure and renames it into place on success.
+ * and size of the manifest (DIGEST_MISMATCH: a registry can serve corrupted bytes), scanned in the same pass
+ * when asked. The caller removes the file on failure and renames it into place on success.
  */
-export async function downloadPlugin(
+export async function downloadPlugin<T = undefined>(
   client: OciClient,
   name: string,
   version: string,
   path: string,
-  onProgress?: (done: number, total: number) => void,
-  target?: string,
-): Promise<{ reference: string; digest: string; sha256: string; size: number }> {
+  options: {
+    readonly onProgress?: (done: number, total: number) => void;
+    /** The file the user knows, for I/O error messages. */
+    readonly output?: string;
+    readonly scan?: Scanner<T>;
+  } = {},
+): Promise<{ reference: string; digest: string; sha256: string; size: number; scanned?: T }> {
   const resolved = await resolvePlugin(client, name, version);
   const res = await client.openBlob(resolved.repository, `sha256:${resolved.layer.sha256}`);
   const total = resolved.layer.size;
+  const { onProgress, output, scan } = options;
+  const copyOptions = {
+    expected: resolved.layer,
+    what: `bundle of ${resolved.reference} from the registry`,
+    onProgress: onProgress === undefined ? undefined : (done: number) => onProgress(done, total),
+    ...(output === undefined ? {} : { target: output }),
+  };
+  const body = res.body as AsyncIterable<Buffer>;
+  let scanned: T | undefined;
   try {
-    await copyToNewFile(res.body as AsyncIterable<Buffer>, path, {
-      expected: resolved.layer,
-      what: `bundle of ${resolved.reference} from the registry`,
-      onProgress: onProgress === undefined ? undefined : (done) => onProgress(done, total),
-      ...(target === undefined ? {} : { target }),
-    });
+    if (scan === undefined) await copyToNewFile(body, path, copyOptions);
+    else ({ scanned } = await copyAndScan(body, path, copyOptions, scan));
   } catch (e) {
     res.body.destroy();
     if (e instanceof AurionError) throw e;
@@ -228,5 +237,10 @@ export async function downloadPlugin(
       },
     );
   }
-  return { reference: resolved.reference, digest: resolved.digest, ...resolved.layer };
+  return {
+    reference: resolved.reference,
+    digest: resolved.digest,
+    ...resolved.layer,
+    ...(scan === undefined ? {} : { scanned }),
+  };
 }

@@ -4,9 +4,10 @@
  * and a closing PUT (chunked). Every upload location the registry sends is checked before a byte goes to it, and
  * credentials never follow one to another origin (RegistryAuth in auth.ts).
  */
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, read } from 'node:fs';
 import { Readable } from 'node:stream';
 import { AurionError } from '../errors.js';
+import { openRegularFile } from '../io/files.js';
 import type { Actions } from './auth.js';
 import { drain, type HttpRequest, type HttpResponse, headerValue } from './http.js';
 import { isLoopback } from './reference.js';
@@ -49,6 +50,31 @@ export async function uploadBlob(
     onProgress?.(blob.size);
     return false;
   }
+  // The file is opened once, as a regular file only (a FIFO or device swapped in never blocks the upload), and
+  // every chunk and retry reads that very descriptor.
+  const file = blob.data instanceof Uint8Array ? undefined : await openRegularFile(blob.data.path, 'bundle');
+  try {
+    if (file !== undefined && file.size !== blob.size) {
+      throw new AurionError(
+        'IO_ERROR',
+        `cannot upload ${(blob.data as { path: string }).path}: it is ${file.size} bytes now, ${blob.size} when it was verified`,
+        { hint: 'do not modify the bundle while publishing it; run publish again' },
+      );
+    }
+    await upload(target, repo, blob, file?.fd, onProgress);
+  } finally {
+    if (file !== undefined) closeSync(file.fd);
+  }
+  return true;
+}
+
+async function upload(
+  target: UploadTarget,
+  repo: string,
+  blob: BlobSource,
+  fd: number | undefined,
+  onProgress?: (done: number) => void,
+): Promise<void> {
   const start = await target.request(repo, 'pull,push', {
     method: 'POST',
     url: target.url(`/v2/${repo}/blobs/uploads/`),
@@ -59,16 +85,14 @@ export async function uploadBlob(
   const minChunk = Number(headerValue(start, 'oci-chunk-min-length') ?? 0);
   const chunkSize = Math.max(target.chunkSize, Number.isSafeInteger(minChunk) ? minChunk : 0);
 
-  if (blob.data instanceof Uint8Array || blob.size <= chunkSize) {
+  if (fd === undefined || blob.size <= chunkSize) {
     const url = withDigest(location, blob.digest);
-    const body =
-      blob.data instanceof Uint8Array ? blob.data : fileBody(blob.data.path, 0, blob.size, onProgress);
+    const body = blob.data instanceof Uint8Array ? blob.data : fileBody(fd!, 0, blob.size, onProgress);
     await finishUpload(target, repo, blob, url, body, blob.size);
     if (blob.data instanceof Uint8Array) onProgress?.(blob.size);
-    return true;
+    return;
   }
 
-  const path = blob.data.path;
   for (let offset = 0; offset < blob.size; offset += chunkSize) {
     const length = Math.min(chunkSize, blob.size - offset);
     const res = await target.request(repo, 'pull,push', {
@@ -78,7 +102,7 @@ export async function uploadBlob(
         'Content-Type': 'application/octet-stream',
         'Content-Range': `${offset}-${offset + length - 1}`,
       },
-      body: fileBody(path, offset, length, onProgress),
+      body: fileBody(fd, offset, length, onProgress),
       bodyLength: length,
     });
     if (res.status !== 202) throw await target.refused(res, `PATCH blob upload ${repo}`);
@@ -86,7 +110,6 @@ export async function uploadBlob(
     location = uploadLocation(target, res, `PATCH blob upload ${repo}`);
   }
   await finishUpload(target, repo, blob, withDigest(location, blob.digest), undefined, 0);
-  return true;
 }
 
 async function finishUpload(
@@ -145,16 +168,24 @@ function withDigest(location: URL, digest: string): URL {
   return url;
 }
 
-/** A fresh stream of `length` bytes of a file from `offset` for each attempt, reporting progress. */
+/**
+ * A fresh stream of `length` bytes of the open file `fd` from `offset` for each attempt, reporting progress.
+ * The streams read at their own positions and leave the descriptor open (uploadBlob closes it).
+ */
 function fileBody(
-  path: string,
+  fd: number,
   offset: number,
   length: number,
   onProgress?: (done: number) => void,
 ): () => Readable {
   return () => {
     if (length === 0) return Readable.from([]);
-    const stream = createReadStream(path, {
+    const stream = createReadStream('', {
+      fd,
+      // A stream destroyed early (the registry answered before taking the body) closes its descriptor whatever
+      // autoClose says: this one is shared by every chunk and attempt, and only uploadBlob closes it.
+      fs: { read, close: (_fd: number, done: (e: NodeJS.ErrnoException | null) => void) => done(null) },
+      autoClose: false,
       start: offset,
       end: offset + length - 1,
       // Small reads: the transfer-rate deadline counts bytes as the socket takes them, one read at a time.

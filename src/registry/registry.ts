@@ -17,6 +17,7 @@ import { HttpStore } from './http-store.js';
 import { OciClient } from './oci.js';
 import { downloadPlugin, pushPlugin } from './oci-artifact.js';
 import { type DirectoryRef, type HttpRef, type OciRef, parseRegistryRef } from './reference.js';
+import type { Scanner } from './transfer.js';
 import type { TufTrust } from './tuf-client.js';
 
 export type { Listing, Resolved, VersionInfo } from './catalog.js';
@@ -47,11 +48,24 @@ export interface Stored {
   readonly digest?: string;
 }
 
-export interface Fetched {
+export interface Fetched<T = undefined> {
   readonly sha256: string;
   readonly size: number;
   readonly reference?: string;
   readonly digest?: string;
+  /** What `scan` returned (when one was given). */
+  readonly scanned?: T;
+}
+
+export interface FetchOptions<T> {
+  /** The file the user asked for, in messages (the bytes go to a temporary file beside it). */
+  readonly output: string;
+  readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * Reads the bundle as it is written, in the same pass (transfer.ts copyAndScan): pull verifies while it
+   * downloads. Its verdict counts only once the bytes matched the registry's digest.
+   */
+  readonly scan?: Scanner<T>;
 }
 
 /** A trust policy a registry itself imposes on every bundle published to it. */
@@ -85,15 +99,9 @@ export interface PluginRegistry {
   /**
    * Call resolve first: fetch takes the version it resolved.
    * Copies NAME@VERSION into the new file `tmpPath`, checked against the registry's digest and size
-   * (DIGEST_MISMATCH, nothing kept). `output` names the file in messages; the caller renames it into place.
+   * (DIGEST_MISMATCH, nothing kept), scanned on the way when asked; the caller renames it into place.
    */
-  fetch(
-    name: string,
-    version: string,
-    tmpPath: string,
-    output: string,
-    onProgress?: (done: number, total: number) => void,
-  ): Promise<Fetched>;
+  fetch<T>(name: string, version: string, tmpPath: string, options: FetchOptions<T>): Promise<Fetched<T>>;
   /** Releases connections and scratch files. */
   close(): Promise<void>;
 }
@@ -205,14 +213,8 @@ class DirectoryPluginRegistry implements PluginRegistry {
     return (next) => repo.update(next, online, now);
   }
 
-  fetch(
-    name: string,
-    version: string,
-    tmpPath: string,
-    output: string,
-    onProgress?: (done: number, total: number) => void,
-  ): Promise<Fetched> {
-    return this.catalog.fetch(name, version, tmpPath, output, onProgress);
+  fetch<T>(name: string, version: string, tmpPath: string, options: FetchOptions<T>): Promise<Fetched<T>> {
+    return this.catalog.fetch(name, version, tmpPath, options);
   }
 
   close(): Promise<void> {
@@ -255,14 +257,8 @@ class HttpPluginRegistry implements PluginRegistry {
     throw readOnly(this.location);
   }
 
-  fetch(
-    name: string,
-    version: string,
-    tmpPath: string,
-    output: string,
-    onProgress?: (done: number, total: number) => void,
-  ): Promise<Fetched> {
-    return this.catalog.fetch(name, version, tmpPath, output, onProgress);
+  fetch<T>(name: string, version: string, tmpPath: string, options: FetchOptions<T>): Promise<Fetched<T>> {
+    return this.catalog.fetch(name, version, tmpPath, options);
   }
 
   async close(): Promise<void> {
@@ -348,14 +344,8 @@ class OciPluginRegistry implements PluginRegistry {
     return { changed: pushed.changed, reference: pushed.reference, digest: pushed.digest };
   }
 
-  fetch(
-    name: string,
-    version: string,
-    tmpPath: string,
-    output: string,
-    onProgress?: (done: number, total: number) => void,
-  ): Promise<Fetched> {
-    return downloadPlugin(this.client, name, version, tmpPath, onProgress, output);
+  fetch<T>(name: string, version: string, tmpPath: string, options: FetchOptions<T>): Promise<Fetched<T>> {
+    return downloadPlugin(this.client, name, version, tmpPath, options);
   }
 
   async close(): Promise<void> {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { assertCliError, runCli, tempDir } from '../helpers.js';
+import { assertCliError, BIN, ROOT, runCli, tempDir } from '../helpers.js';
 
 describe('global CLI behaviour', () => {
   it('an unknown command is a usage error (exit 2) with a hint', async () => {
@@ -32,6 +33,24 @@ describe('global CLI behaviour', () => {
     assert.equal(version.code, 0);
     const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8'));
     assert.equal(version.stdout.trim(), pkg.version);
+  });
+
+  it('a command whose work never settles exits 4 (INTERNAL), never 0', async (t) => {
+    // Node exits 0 when the event loop runs dry with a promise pending; the bin refuses that. A preload makes
+    // the launcher's promise one that never settles.
+    const dir = await tempDir(t);
+    const preload = join(dir, 'never.cjs');
+    const launcher = join(ROOT, 'dist', 'src', 'cli', 'launch.cjs');
+    await writeFile(
+      preload,
+      `require.cache[${JSON.stringify(launcher)}] = { id: ${JSON.stringify(launcher)}, filename: ${JSON.stringify(launcher)}, loaded: true, exports: { launch: () => new Promise(() => {}) } };\n`,
+    );
+    const r = spawnSync(process.execPath, ['--require', preload, BIN, '--version'], { encoding: 'utf8' });
+    assert.equal(r.status, 4, r.stderr);
+    assert.match(r.stderr, /INTERNAL: the command stopped before it finished/);
+    const normal = spawnSync(process.execPath, [BIN, '--version'], { encoding: 'utf8' });
+    assert.equal(normal.status, 0, normal.stderr);
+    assert.equal(normal.stderr, '');
   });
 
   it('prints no stack trace unless AURION_DEBUG=1', async (t) => {

@@ -366,6 +366,46 @@ describe('publish and pull: directory registry (end to end)', () => {
     );
   });
 
+  it('with trust flags too, stored bytes that do not match the index are DIGEST_MISMATCH, wherever the damage', async (t) => {
+    // pull verifies while it copies; the reader gives up at a damaged first byte, or finds a signed bundle of
+    // other bytes, yet the copy's verdict is the one reported.
+    const { dir, aliceKey, bundle, registry } = await setup(t);
+    await runCli(['publish', await bundle(), '--registry', registry, '--trusted-key', aliceKey]);
+    const stored = join(registry, 'plugins', 'dns-enum', 'dns-enum-1.2.0.aurion');
+    const original = await readFile(stored);
+    const other = await readFile(await bundle('1.2.0', { description: 'other bytes, signed all the same' }));
+    const damaged = (at: number) => {
+      const bytes = Buffer.from(original);
+      bytes[at] = bytes[at]! ^ 0xff;
+      return bytes;
+    };
+    for (const [label, bytes] of [
+      ['first byte', damaged(0)],
+      ['last byte', damaged(original.length - 1)],
+      ['another signed bundle', other],
+    ] as const) {
+      await writeFile(stored, bytes);
+      const out = join(dir, 'out.aurion');
+      const r = await runCli([
+        'pull',
+        'dns-enum@1.2.0',
+        '--registry',
+        registry,
+        '-o',
+        out,
+        '--trusted-key',
+        aliceKey,
+        '--json',
+      ]);
+      assertCliError(r, 1, 'DIGEST_MISMATCH');
+      assert.deepEqual(
+        (await readdir(dir)).filter((n) => n.includes('out.aurion')),
+        [],
+        label,
+      );
+    }
+  });
+
   it('pull: unknown name or version NOT_FOUND (4), malformed NAME@VERSION USAGE (2), no registry REGISTRY_ERROR (4)', async (t) => {
     const { dir, aliceKey, bundle, registry } = await setup(t);
     await runCli(['publish', await bundle(), '--registry', registry, '--trusted-key', aliceKey]);

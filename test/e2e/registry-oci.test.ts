@@ -185,6 +185,27 @@ describe('publish and pull: OCI registry (end to end)', () => {
     );
   });
 
+  it('with trust flags, corrupted blob bytes are DIGEST_MISMATCH too (verified in the same pass), nothing written', async (t) => {
+    const fake = await startFakeRegistry(t, { corruptBlobs: true });
+    const { dir, aliceKey, bundle } = await setup(t);
+    const url = fake.url('ns');
+    assert.equal(
+      (await runCli(['publish', await bundle(), '--registry', url, '--trusted-key', aliceKey])).code,
+      0,
+    );
+    const r = await runCli(
+      ['pull', 'dns-enum@1.2.0', '--registry', url, '--trusted-key', aliceKey, '--json'],
+      {
+        cwd: dir,
+      },
+    );
+    assertCliError(r, 1, 'DIGEST_MISMATCH');
+    assert.deepEqual(
+      (await readdir(dir)).filter((n) => n.startsWith('dns-enum-1.2.0.aurion') || n.includes('aurion-tmp')),
+      [],
+    );
+  });
+
   it('the Bearer token flow with credentials, against a fake token server', async (t) => {
     const fake = await startFakeRegistry(t, { bearer: { users: { ci: 'token-123' } } });
     const { dir, aliceKey, bundle } = await setup(t);

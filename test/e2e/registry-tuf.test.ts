@@ -8,7 +8,7 @@ import { copyFile, cp, readdir, readFile, rm, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ed25519Key, writePem } from '../fixtures/keys.js';
-import { setup } from '../fixtures/registry.js';
+import { alice, setup } from '../fixtures/registry.js';
 import { assertCliError, BIN, runCli } from '../helpers.js';
 
 type Setup = Awaited<ReturnType<typeof setup>>;
@@ -351,6 +351,19 @@ describe('signed registry (TUF): clients detect every attack', () => {
       [],
       'no scratch copies left',
     );
+  });
+
+  it('a signed pull with trust flags verifies the downloaded target; one the flags do not trust is written nowhere', async (t) => {
+    const s = await signed(t);
+    const ok = await pull(s, 'dns-enum@1.2.0', [...s.client, '--trusted-key', s.aliceKey]);
+    assert.equal(ok.r.code, 0, ok.r.stderr);
+    assert.equal(ok.r.json.signed, true);
+    assert.equal(ok.r.json.verified, true);
+    assert.deepEqual(ok.r.json.signer, { algorithm: 'ed25519', key_id: alice.keyId });
+    const refusedPull = await pull(s, 'dns-enum@1.2.0', [...s.client, '--trusted-key', s.bobKey]);
+    assertCliError(refusedPull.r, 1, 'KEY_UNTRUSTED');
+    assert.match(refusedPull.r.json.error.message, /out-[a-z0-9]+\.aurion/);
+    assert.equal(await exists(refusedPull.out), false, 'no output file');
   });
 
   it('rollback: older metadata after the client saw newer is REGISTRY_UNTRUSTED', async (t) => {

@@ -210,6 +210,24 @@ describe('OCI client against a misbehaving registry', () => {
     assert.ok(fake.manifests.has('ns/dns-enum:1.0.0'));
   });
 
+  it('a bundle swapped for a FIFO or grown after verification is IO_ERROR before any upload, never a hang', async (t) => {
+    const fake = await startFakeRegistry(t);
+    const dir = await tempDir(t);
+    const c = client(fake.url('ns'));
+    t.after(() => c.close());
+    const a = await artifact(dir, 'dns-enum', '1.0.0');
+    const fifo = join(dir, 'swapped.aurion');
+    await run('mkfifo', [fifo]);
+    await expectAurionError(() => pushPlugin(c, { ...a, bundle: { ...a.bundle, path: fifo } }), 'IO_ERROR');
+    await writeFile(a.bundle.path, Buffer.concat([await readFile(a.bundle.path), Buffer.from('more')]));
+    const grown = await expectAurionError(() => pushPlugin(c, a), 'IO_ERROR');
+    assert.match(grown.message, /1004 bytes now, 1000 when it was verified/);
+    // Only the small config blob went up; no byte of the bundle did.
+    assert.deepEqual([...fake.blobs.values()], [Buffer.from(a.manifestBytes)]);
+    assert.equal(fake.log.filter((r) => r.method === 'PATCH').length, 0);
+    assert.equal(fake.manifests.has('ns/dns-enum:1.0.0'), false);
+  });
+
   it('retries dropped connections', async (t) => {
     const fake = await startFakeRegistry(t, { reset: 2, failOn: (m) => m === 'PUT' });
     const dir = await tempDir(t);
