@@ -189,9 +189,26 @@ export class DirectoryRegistry {
    * reader); a dangling link is IO_ERROR, not an empty registry.
    */
   async readIndex(): Promise<RegistryIndex> {
+    return (await this.readIndexFile()).index;
+  }
+
+  /** index.json's bytes (undefined: there is none) and the index they hold. */
+  private async readIndexFile(): Promise<IndexFile> {
     const bytes = await readSmallFileIfExists(this.indexPath, 'registry index', INPUT_LIMITS.registryIndex);
-    if (bytes === undefined) return { schema_version: 1, plugins: {} };
-    return parseRegistryIndex(bytes, this.indexPath);
+    return { bytes, index: bytes === undefined ? emptyIndex() : parseRegistryIndex(bytes, this.indexPath) };
+  }
+
+  /**
+   * The index as it is now, for a change made under the lock. `earlier` is a read made before the lock was
+   * taken: its index is reused only when index.json holds the same bytes now, so a change another publisher
+   * committed in between is never lost. That is sound because the index is a function of the bytes alone
+   * (parseRegistryIndex is pure) and is never modified once parsed (a change builds a new one); it spares a
+   * second parse and validation of a large index (docs/performance.md, P9).
+   */
+  private async rereadIndex(earlier: IndexFile | undefined): Promise<RegistryIndex> {
+    const now = await readSmallFileIfExists(this.indexPath, 'registry index', INPUT_LIMITS.registryIndex);
+    if (earlier !== undefined && sameBytes(earlier.bytes, now)) return earlier.index;
+    return now === undefined ? emptyIndex() : parseRegistryIndex(now, this.indexPath);
   }
 
   /** The index entry of one version: NOT_FOUND (with the versions that do exist) when there is none. */
@@ -233,7 +250,17 @@ export class DirectoryRegistry {
     name: string,
     version: string,
   ): Promise<{ entry: IndexEntry; stream: AsyncIterable<Buffer> }> {
-    const { entry, path } = await this.find(name, version);
+    const { entry } = await this.find(name, version);
+    return { entry, stream: await this.openStoredBundle(name, version) };
+  }
+
+  /**
+   * The bytes of a version the caller found in an index it read (a pull resolves and fetches against one read
+   * of the index, and checks the copy against the digest that read recorded): the index is not read again.
+   * REGISTRY_ERROR when the file is missing.
+   */
+  async openStoredBundle(name: string, version: string): Promise<AsyncIterable<Buffer>> {
+    const path = this.bundlePath(name, version);
     await this.assertRealDirectory(join(this.root, PLUGINS_DIR));
     await this.assertRealDirectory(join(this.root, PLUGINS_DIR, name));
     let fd: number;
@@ -248,7 +275,7 @@ export class DirectoryRegistry {
       );
     }
     // The stream owns the descriptor and closes it when it ends or is destroyed.
-    return { entry, stream: createReadStream(path, { fd, highWaterMark: 1 << 20 }) };
+    return createReadStream(path, { fd, highWaterMark: 1 << 20 });
   }
 
   /**
@@ -293,9 +320,11 @@ export class DirectoryRegistry {
     const dir = join(pluginsDir, name);
 
     // A look without the lock (the index is only ever replaced whole) spares the copy in the common cases.
+    let early: IndexFile | undefined;
     if (await this.exists()) {
-      const early = this.decide(await this.readIndex(), bundle);
-      if (early !== undefined) return { changed: false, path: target, entry: early };
+      early = await this.readIndexFile();
+      const existing = this.decide(early.index, bundle);
+      if (existing !== undefined) return { changed: false, path: target, entry: existing };
     }
     await this.assertRealDirectory(pluginsDir);
     await this.assertRealDirectory(dir);
@@ -321,7 +350,7 @@ export class DirectoryRegistry {
 
       const lock = await acquireLock(this.lockPath, { timeoutMs: this.lockTimeoutMs });
       try {
-        const index = await this.readIndex();
+        const index = await this.rereadIndex(early);
         const existing = this.decide(index, bundle);
         if (existing !== undefined) return { changed: false, path: target, entry: existing };
         // Checked again under the lock, before anything is deleted (clean-up) or stored; and after mkdir, so
@@ -482,6 +511,20 @@ export class DirectoryRegistry {
       if (Object.keys(versions).length === 0) await rmdir(dir).catch(() => {});
     }
   }
+}
+
+/** index.json as read: its bytes (undefined: there is no index.json) and the index they hold. */
+interface IndexFile {
+  readonly bytes: Buffer | undefined;
+  readonly index: RegistryIndex;
+}
+
+function emptyIndex(): RegistryIndex {
+  return { schema_version: 1, plugins: {} };
+}
+
+function sameBytes(a: Buffer | undefined, b: Buffer | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : a.equals(b);
 }
 
 function ownEntry<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
