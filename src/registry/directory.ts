@@ -16,7 +16,7 @@
  * 6. The lock is released. SIGINT/SIGTERM/SIGHUP remove this process's temporary and lock files; after SIGKILL
  *    the next publish removes them (3) and breaks the stale lock.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Dirent } from 'node:fs';
 import { lstat, mkdir, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { decodeUtf8, JsonParseError, parseJson } from '../core/json.js';
@@ -489,30 +489,41 @@ export class DirectoryRegistry {
       }
     }
     // plugins/ itself was checked to be a real directory; a plugins/<name> that is not one (a link put there
-    // by someone else) is left alone: clean-up never deletes through a link.
+    // by someone else) is left alone: clean-up never deletes through a link. The folders are read all at once:
+    // one after the other, the round trips to the thread pool of 100 plugin folders took 60 ms (P9).
     const pluginsDir = join(this.root, PLUGINS_DIR);
-    for (const name of await listDir(pluginsDir)) {
-      if (!PLUGIN_NAME.test(name)) continue;
-      const versions = ownEntry(index.plugins, name) ?? {};
-      const dir = join(pluginsDir, name);
-      let files: string[];
-      try {
-        if (!(await lstat(dir)).isDirectory()) continue;
-        files = await readdir(dir);
-      } catch {
-        continue; // gone meanwhile, or unreadable
-      }
-      for (const file of files) {
-        const prefix = `${name}-`;
-        if (!file.startsWith(prefix) || !file.endsWith('.aurion')) continue;
-        const version = file.slice(prefix.length, -'.aurion'.length);
-        if (SEMVER.test(version) && ownEntry(versions, version) === undefined) {
-          await unlink(join(dir, file)).catch(() => {});
-        }
-      }
-      if (Object.keys(versions).length === 0) await rmdir(dir).catch(() => {});
+    const folders = (await listDir(pluginsDir, { withFileTypes: true })).filter(
+      (entry) => entry.isDirectory() && PLUGIN_NAME.test(entry.name),
+    );
+    await Promise.all(
+      folders.map(({ name }) =>
+        collectPluginGarbage(join(pluginsDir, name), name, ownEntry(index.plugins, name) ?? {}),
+      ),
+    );
+  }
+}
+
+/** Removes the bundle files of plugins/<name> that the index does not name, and the folder when it has none. */
+async function collectPluginGarbage(
+  dir: string,
+  name: string,
+  versions: Readonly<Record<string, IndexEntry>>,
+): Promise<void> {
+  let files: string[];
+  try {
+    files = await readdir(dir);
+  } catch {
+    return; // gone meanwhile, or unreadable
+  }
+  const prefix = `${name}-`;
+  for (const file of files) {
+    if (!file.startsWith(prefix) || !file.endsWith('.aurion')) continue;
+    const version = file.slice(prefix.length, -'.aurion'.length);
+    if (ownEntry(versions, version) === undefined && SEMVER.test(version)) {
+      await unlink(join(dir, file)).catch(() => {});
     }
   }
+  if (Object.keys(versions).length === 0) await rmdir(dir).catch(() => {});
 }
 
 /** index.json as read: its bytes (undefined: there is no index.json) and the index they hold. */
@@ -533,18 +544,62 @@ function ownEntry<T>(record: Readonly<Record<string, T>>, key: string): T | unde
   return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
-/** The index with one more entry; names and versions kept sorted so the file diffs well. */
+/**
+ * The index with one more entry; names and versions kept sorted, and each entry's keys in SPEC order, so the
+ * file diffs well. A plugin already written that way is taken as it is (the same text, without building it
+ * again: 10,000 versions of other plugins cost a publish 10 ms; docs/performance.md, P9).
+ */
 function withEntry(index: RegistryIndex, name: string, version: string, entry: IndexEntry): RegistryIndex {
-  const plugins: Record<string, Record<string, IndexEntry>> = {};
-  const names = new Set([...Object.keys(index.plugins), name]);
-  for (const n of [...names].sort()) {
-    const versions: Record<string, IndexEntry> = { ...(ownEntry(index.plugins, n) ?? {}) };
+  const plugins: Record<string, Readonly<Record<string, IndexEntry>>> = {};
+  const names = Object.keys(index.plugins);
+  if (!Object.hasOwn(index.plugins, name)) names.push(name);
+  for (const n of names.sort()) {
+    const current = ownEntry(index.plugins, n) ?? {};
+    if (n !== name && isWrittenInOrder(current)) {
+      plugins[n] = current;
+      continue;
+    }
+    const versions: Record<string, IndexEntry> = { ...current };
     if (n === name) versions[version] = entry;
     const sorted: Record<string, IndexEntry> = {};
     for (const v of Object.keys(versions).sort(compareVersions)) sorted[v] = orderedEntry(versions[v]!);
     plugins[n] = sorted;
   }
   return { schema_version: 1, plugins };
+}
+
+/** The place of each key of an entry in SPEC §7's order (orderedEntry). */
+const ENTRY_KEY_ORDER = new Map(
+  [
+    'sha256',
+    'size',
+    'risk_class',
+    'capabilities',
+    'runtime',
+    'key_id',
+    'fingerprint',
+    'published_at',
+    'yanked',
+  ].map((key, i) => [key, i]),
+);
+
+/**
+ * Whether a plugin's versions (validated by the schema) are sorted and their entries' keys in SPEC order, so that
+ * JSON.stringify writes them exactly as it writes what withEntry would build from them.
+ */
+function isWrittenInOrder(versions: Readonly<Record<string, IndexEntry>>): boolean {
+  let previous: string | undefined;
+  for (const version in versions) {
+    if (previous !== undefined && compareVersions(previous, version) >= 0) return false;
+    previous = version;
+    let place = -1;
+    for (const key in versions[version]) {
+      const next = ENTRY_KEY_ORDER.get(key);
+      if (next === undefined || next <= place) return false;
+      place = next;
+    }
+  }
+  return true;
 }
 
 /** Keys in the order SPEC §7 shows them. */
@@ -562,9 +617,11 @@ function orderedEntry(e: IndexEntry): IndexEntry {
   };
 }
 
-async function listDir(dir: string): Promise<string[]> {
+async function listDir(dir: string): Promise<string[]>;
+async function listDir(dir: string, options: { withFileTypes: true }): Promise<Dirent[]>;
+async function listDir(dir: string, options?: { withFileTypes: true }): Promise<string[] | Dirent[]> {
   try {
-    return await readdir(dir);
+    return options === undefined ? await readdir(dir) : await readdir(dir, options);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw ioError(dir, 'list', e);

@@ -144,6 +144,49 @@ describe('directory registry: publish', () => {
     assert.deepEqual(Object.keys(index.plugins['alpha']!), ['1.2.0-rc.1', '1.2.0', '1.10.0']);
   });
 
+  it('rewrites an index edited by hand in order: names, versions and entry keys; the rest as it was', async (t) => {
+    const base = await tempDir(t);
+    const root = join(base, 'registry');
+    await mkdir(root);
+    const entry = (sha: string, time: string) => ({
+      sha256: sha.repeat(64),
+      size: 1,
+      risk_class: 'Low',
+      capabilities: ['PassiveEnum'],
+      runtime: 'wasm',
+      key_id: '0123456789abcdef',
+      published_at: time,
+    });
+    const reversed = (e: Record<string, unknown>) => Object.fromEntries(Object.entries(e).reverse());
+    const inOrder = {
+      '1.0.0': entry('a', '2026-01-01T00:00:00Z'),
+      '1.10.0': entry('b', '2026-01-02T00:00:00Z'),
+    };
+    // Versions out of order in one plugin, an entry's keys out of order in another, one plugin as written.
+    const edited = {
+      schema_version: 1,
+      plugins: {
+        zeta: { '2.0.0': entry('c', '2026-01-03T00:00:00Z'), '1.0.0': entry('d', '2026-01-04T00:00:00Z') },
+        beta: { '1.0.0': reversed(entry('e', '2026-01-05T00:00:00Z')) },
+        alpha: inOrder,
+      },
+    };
+    await writeFile(join(root, 'index.json'), JSON.stringify(edited));
+    const b = await fakeBundle(base, 'gamma', '1.0.0');
+    await new DirectoryRegistry(root).publish(b.path, b.entry, { now: NOW });
+    const { name: _, version: __, ...added } = b.entry;
+    const expected = {
+      schema_version: 1,
+      plugins: {
+        alpha: inOrder,
+        beta: { '1.0.0': entry('e', '2026-01-05T00:00:00Z') },
+        gamma: { '1.0.0': { ...added, published_at: '2026-11-27T10:00:00Z' } },
+        zeta: { '1.0.0': entry('d', '2026-01-04T00:00:00Z'), '2.0.0': entry('c', '2026-01-03T00:00:00Z') },
+      },
+    };
+    assert.equal(await readFile(join(root, 'index.json'), 'utf8'), `${JSON.stringify(expected, null, 2)}\n`);
+  });
+
   it('records a fingerprint instead of a key id for OpenPGP-signed bundles', async (t) => {
     const base = await tempDir(t);
     const reg = new DirectoryRegistry(join(base, 'registry'));
