@@ -6,7 +6,7 @@
  * 1. The bundle is copied to a temporary file in the registry folder (hashed on the way and compared with
  *    the digest that was verified, so a file swapped after verification is caught). No lock is held yet.
  * 2. The index lock is taken (see lock.ts). The index is read again under the lock: the same digest is a no-op,
- *    another one VERSION_EXISTS.
+ *    another one VERSION_EXISTS. (The parse of the look before step 1 is reused only for the same bytes.)
  * 3. Leftovers of crashed publishes are removed: temporary files of dead processes of this host, break files
  *    of dead breakers, and bundle files the index does not name (a crash between steps 4 and 5).
  * 4. The bundle is renamed to its place (after fsync), then
