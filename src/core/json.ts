@@ -321,7 +321,7 @@ function parseJsonNative(text: string, maxDepth: number): unknown {
   } catch {
     return UNDECIDED;
   }
-  const keptKeys = countKeys(value, 0, maxDepth);
+  const keptKeys = typeof value === 'object' && value !== null ? countKeys(value, 0, maxDepth) : 0;
   return keptKeys >= 0 && keptKeys === countKeyTokens(text) ? value : UNDECIDED;
 }
 
@@ -335,7 +335,9 @@ function countKeyTokens(text: string): number {
   let open = text.indexOf('"');
   while (open !== -1) {
     let close = text.indexOf('"', open + 1);
-    while (close !== -1 && isEscaped(text, close)) close = text.indexOf('"', close + 1);
+    while (close !== -1 && text.charCodeAt(close - 1) === 0x5c && isEscaped(text, close)) {
+      close = text.indexOf('"', close + 1);
+    }
     if (close === -1) return -1;
     let next = close + 1;
     let c = text.charCodeAt(next);
@@ -353,13 +355,30 @@ function isEscaped(text: string, at: number): boolean {
   return (at - 1 - before) % 2 === 1;
 }
 
-/** Keys of every object in a JSON.parse result; -1 when nesting exceeds maxDepth. */
-function countKeys(value: unknown, depth: number, maxDepth: number): number {
-  if (typeof value !== 'object' || value === null) return 0;
+/**
+ * Keys of every object in a JSON.parse result; -1 when nesting exceeds maxDepth. Walks without building arrays
+ * of keys or values (a large index.json has 10,000 objects; docs/performance.md, P9); own keys only, so a
+ * property someone added to Object.prototype is never counted.
+ */
+function countKeys(value: object, depth: number, maxDepth: number): number {
   if (depth >= maxDepth) return -1;
-  const values = Array.isArray(value) ? value : Object.values(value);
-  let count = Array.isArray(value) ? 0 : values.length;
-  for (const v of values) {
+  let count = 0;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (typeof v !== 'object' || v === null) continue;
+      const inner = countKeys(v, depth + 1, maxDepth);
+      if (inner < 0) return -1;
+      count += inner;
+    }
+    return count;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue;
+    count++;
+    const v = record[key];
+    if (typeof v !== 'object' || v === null) continue;
     const inner = countKeys(v, depth + 1, maxDepth);
     if (inner < 0) return -1;
     count += inner;

@@ -117,12 +117,15 @@ export async function openRegularFile(path: string, what: string): Promise<{ fd:
  * whatever the file's size claims; more is IO_ERROR.
  */
 export async function readSmallFile(path: string, what: string, limit: number): Promise<Buffer> {
-  const { fd } = await openRegularFile(path, what);
+  const { fd, size } = await openRegularFile(path, what);
   try {
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
-      const want = Math.min(64 * KiB, limit + 1 - total);
+      // A large file is read whole at once as fstat saw it, one byte more to see its end, and returned without
+      // a copy: a large index.json (docs/performance.md, P9). The size only sizes that buffer; the bytes read
+      // decide, so a file that grows meanwhile is read on in 64 KiB steps up to the limit.
+      const want = Math.min(total === 0 && size > 64 * KiB ? size + 1 : 64 * KiB, limit + 1 - total);
       const chunk = Buffer.allocUnsafe(want);
       let n: number;
       try {
@@ -141,7 +144,8 @@ export async function readSmallFile(path: string, what: string, limit: number): 
         );
       }
     }
-    return Buffer.concat(chunks, total);
+    // One chunk of a large file is the file (at most one byte spare); small files get a buffer of their size.
+    return chunks.length === 1 && size > 64 * KiB ? chunks[0]! : Buffer.concat(chunks, total);
   } finally {
     await close(fd).catch(() => {});
   }

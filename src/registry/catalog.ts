@@ -62,9 +62,15 @@ export interface Store extends TufSource {
   openBundle(name: string, version: string): Promise<AsyncIterable<Uint8Array>>;
 }
 
+/** The versions of each plugin that a client sees; a plugin without any is absent. */
+interface Plugins {
+  get(name: string): ReadonlyMap<string, VersionInfo> | undefined;
+  keys(): Iterable<string>;
+}
+
 interface View {
   readonly signed: boolean;
-  readonly plugins: ReadonlyMap<string, ReadonlyMap<string, VersionInfo>>;
+  readonly plugins: Plugins;
   readonly trusted?: TrustedTargets;
 }
 
@@ -110,7 +116,12 @@ export class DirectoryCatalog {
 
   async list(name?: string): Promise<Listing> {
     const view = await this.load();
-    const names = [...view.plugins.keys()].filter((n) => name === undefined || n === name).sort();
+    const names =
+      name === undefined
+        ? [...view.plugins.keys()].sort()
+        : view.plugins.get(name) === undefined
+          ? []
+          : [name];
     if (name !== undefined && names.length === 0) {
       throw new AurionError('NOT_FOUND', `no plugin ${name} in registry ${this.store.location}`, {
         hint: 'run list without a name to see every plugin',
@@ -178,7 +189,7 @@ export class DirectoryCatalog {
       this.trusted = trusted;
       return { signed: true, plugins: fromTargets(trusted.targets, this.store.location), trusted };
     }
-    return { signed: false, plugins: fromIndex(await this.store.readIndex()) };
+    return { signed: false, plugins: new IndexPlugins(await this.store.readIndex()) };
   }
 
   private async indexEntry(name: string, version: string): Promise<IndexEntry | undefined> {
@@ -196,28 +207,47 @@ function targetPath(name: string, version: string): string {
   return `${PLUGINS_DIR}/${name}/${bundleFileName(name, version)}`;
 }
 
-function fromIndex(index: RegistryIndex): Map<string, Map<string, VersionInfo>> {
-  const plugins = new Map<string, Map<string, VersionInfo>>();
-  for (const [name, versions] of Object.entries(index.plugins)) {
-    const map = new Map<string, VersionInfo>();
-    for (const [version, e] of Object.entries(versions)) {
-      if (e.yanked === true) continue;
-      map.set(version, {
-        version,
-        sha256: e.sha256,
-        size: e.size,
-        risk_class: e.risk_class,
-        capabilities: e.capabilities,
-        runtime: e.runtime,
-        signer:
-          e.key_id !== undefined
-            ? { algorithm: 'ed25519', key_id: e.key_id }
-            : { algorithm: 'openpgp', fingerprint: e.fingerprint! },
-      });
+/**
+ * The versions index.json holds that are not yanked, each plugin's taken when first asked for: a pull or a list
+ * of one plugin does not build the view of the 10,000 versions of the others (docs/performance.md, P9).
+ */
+class IndexPlugins implements Plugins {
+  private readonly views = new Map<string, ReadonlyMap<string, VersionInfo> | undefined>();
+
+  constructor(private readonly index: RegistryIndex) {}
+
+  get(name: string): ReadonlyMap<string, VersionInfo> | undefined {
+    if (!this.views.has(name)) {
+      const versions = Object.hasOwn(this.index.plugins, name) ? this.index.plugins[name] : undefined;
+      this.views.set(name, versions === undefined ? undefined : versionsOf(versions));
     }
-    if (map.size > 0) plugins.set(name, map);
+    return this.views.get(name);
   }
-  return plugins;
+
+  keys(): string[] {
+    return Object.keys(this.index.plugins).filter((name) => this.get(name) !== undefined);
+  }
+}
+
+/** The versions that are not yanked; undefined when there are none. */
+function versionsOf(versions: RegistryIndex['plugins'][string]): Map<string, VersionInfo> | undefined {
+  const map = new Map<string, VersionInfo>();
+  for (const [version, e] of Object.entries(versions)) {
+    if (e.yanked === true) continue;
+    map.set(version, {
+      version,
+      sha256: e.sha256,
+      size: e.size,
+      risk_class: e.risk_class,
+      capabilities: e.capabilities,
+      runtime: e.runtime,
+      signer:
+        e.key_id !== undefined
+          ? { algorithm: 'ed25519', key_id: e.key_id }
+          : { algorithm: 'openpgp', fingerprint: e.fingerprint! },
+    });
+  }
+  return map.size > 0 ? map : undefined;
 }
 
 /** The signed targets; one whose path does not match its own name and version is refused (REGISTRY_UNTRUSTED). */

@@ -31,7 +31,8 @@ export class FileStore implements Store {
     return this.registry.readIndex();
   }
 
-  async openBundle(name: string, version: string): Promise<AsyncIterable<Uint8Array>> {
-    return (await this.registry.openBundle(name, version)).stream;
+  /** The catalog found the version in the index it read and checks the copy against it: not read again. */
+  openBundle(name: string, version: string): Promise<AsyncIterable<Uint8Array>> {
+    return this.registry.openStoredBundle(name, version);
   }
 }

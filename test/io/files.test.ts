@@ -53,6 +53,22 @@ describe('readSmallFile: input files (SPEC §2)', () => {
     }
   });
 
+  it('reads a file over 64 KiB whole and intact, up to its limit exactly', QUICK, async (t) => {
+    // Such a file is read in one piece sized by fstat (a large registry index.json); the limit still holds.
+    const dir = await tempDir(t);
+    const bytes = Buffer.alloc(300 * 1024);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919) % 251;
+    const path = join(dir, 'index.json');
+    await writeFile(path, bytes);
+    assert.deepEqual(await readSmallFile(path, 'registry index', INPUT_LIMITS.registryIndex), bytes);
+    assert.deepEqual(await readSmallFile(path, 'registry index', bytes.length), bytes);
+    const e = await expectAurionError(
+      () => readSmallFile(path, 'registry index', bytes.length - 1),
+      'IO_ERROR',
+    );
+    assert.match(e.message, /holds more than/);
+  });
+
   it('reads at most limit + 1 bytes: a larger file is IO_ERROR naming the limit', QUICK, async (t) => {
     const dir = await tempDir(t);
     const exact = join(dir, 'exact');

@@ -57,7 +57,7 @@ describe('directory registry: links and special files', () => {
     }
   });
 
-  it('find/openBundle (pull) refuses a linked plugins/ folder', async (t) => {
+  it('find/openBundle/openStoredBundle (pull) refuses a linked plugins/ folder', async (t) => {
     const base = await tempDir(t);
     const root = join(base, 'registry');
     const b = await fakeBundle(base, 'dns-enum', '1.2.0');
@@ -66,6 +66,11 @@ describe('directory registry: links and special files', () => {
     await symlink(join(base, 'moved'), join(root, 'plugins'));
     await expectAurionError(
       () => new DirectoryRegistry(root).openBundle('dns-enum', '1.2.0'),
+      'REGISTRY_ERROR',
+    );
+    // The same check when the caller already holds the entry (a pull does not read index.json again).
+    await expectAurionError(
+      () => new DirectoryRegistry(root).openStoredBundle('dns-enum', '1.2.0'),
       'REGISTRY_ERROR',
     );
   });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -143,6 +144,49 @@ describe('directory registry: publish', () => {
     assert.deepEqual(Object.keys(index.plugins['alpha']!), ['1.2.0-rc.1', '1.2.0', '1.10.0']);
   });
 
+  it('rewrites an index edited by hand in order: names, versions and entry keys; the rest as it was', async (t) => {
+    const base = await tempDir(t);
+    const root = join(base, 'registry');
+    await mkdir(root);
+    const entry = (sha: string, time: string) => ({
+      sha256: sha.repeat(64),
+      size: 1,
+      risk_class: 'Low',
+      capabilities: ['PassiveEnum'],
+      runtime: 'wasm',
+      key_id: '0123456789abcdef',
+      published_at: time,
+    });
+    const reversed = (e: Record<string, unknown>) => Object.fromEntries(Object.entries(e).reverse());
+    const inOrder = {
+      '1.0.0': entry('a', '2026-01-01T00:00:00Z'),
+      '1.10.0': entry('b', '2026-01-02T00:00:00Z'),
+    };
+    // Versions out of order in one plugin, an entry's keys out of order in another, one plugin as written.
+    const edited = {
+      schema_version: 1,
+      plugins: {
+        zeta: { '2.0.0': entry('c', '2026-01-03T00:00:00Z'), '1.0.0': entry('d', '2026-01-04T00:00:00Z') },
+        beta: { '1.0.0': reversed(entry('e', '2026-01-05T00:00:00Z')) },
+        alpha: inOrder,
+      },
+    };
+    await writeFile(join(root, 'index.json'), JSON.stringify(edited));
+    const b = await fakeBundle(base, 'gamma', '1.0.0');
+    await new DirectoryRegistry(root).publish(b.path, b.entry, { now: NOW });
+    const { name: _, version: __, ...added } = b.entry;
+    const expected = {
+      schema_version: 1,
+      plugins: {
+        alpha: inOrder,
+        beta: { '1.0.0': entry('e', '2026-01-05T00:00:00Z') },
+        gamma: { '1.0.0': { ...added, published_at: '2026-11-27T10:00:00Z' } },
+        zeta: { '1.0.0': entry('d', '2026-01-04T00:00:00Z'), '2.0.0': entry('c', '2026-01-03T00:00:00Z') },
+      },
+    };
+    assert.equal(await readFile(join(root, 'index.json'), 'utf8'), `${JSON.stringify(expected, null, 2)}\n`);
+  });
+
   it('records a fingerprint instead of a key id for OpenPGP-signed bundles', async (t) => {
     const base = await tempDir(t);
     const reg = new DirectoryRegistry(join(base, 'registry'));
@@ -199,6 +243,76 @@ describe('directory registry: publish', () => {
     const b = await fakeBundle(base, 'dns-enum', '1.0.0');
     assert.equal((await reg.publish(b.path, b.entry)).changed, true);
     assert.deepEqual(await readFile(join(root, 'plugins', 'dns-enum', 'dns-enum-1.0.0.aurion')), b.bytes);
+  });
+
+  it('a change committed between the look without the lock and the lock is never lost', async (t) => {
+    // publish reads the index once before copying the bundle and again under the lock, and reuses the first
+    // parse only when index.json still holds the same bytes. Another publisher commits during the copy here
+    // (onProgress runs after the first read and before the lock is taken).
+    const base = await tempDir(t);
+    const root = join(base, 'registry');
+    const reg = new DirectoryRegistry(root);
+    const first = await fakeBundle(base, 'dns-enum', '1.0.0');
+    await reg.publish(first.path, first.entry, { now: NOW });
+    const indexPath = join(root, 'index.json');
+    const theirs = (await fakeBundle(base, 'port-scan', '2.0.0')).entry;
+    type Doc = { plugins: Record<string, Record<string, Record<string, unknown>>> };
+    const sizes: Array<[number, number]> = [];
+    const concurrently = (change: (index: Doc) => void) => () => {
+      const old = readFileSync(indexPath);
+      const index = JSON.parse(old.toString()) as Doc;
+      change(index);
+      const text = `${JSON.stringify(index, null, 2)}\n`;
+      writeFileSync(indexPath, text);
+      sizes.push([old.length, Buffer.byteLength(text)]);
+    };
+    const read = async () => JSON.parse(await readFile(indexPath, 'utf8')) as Doc;
+
+    // Another version published meanwhile: kept, next to ours.
+    const ours = await fakeBundle(base, 'dns-enum', '1.1.0');
+    await reg.publish(ours.path, ours.entry, {
+      now: NOW,
+      onProgress: concurrently((index) => {
+        const { name, version, ...rest } = theirs;
+        index.plugins[name] = { [version]: { ...rest, published_at: '2026-11-27T09:00:00Z' } };
+      }),
+    });
+    let index = await read();
+    assert.deepEqual(Object.keys(index.plugins), ['dns-enum', 'port-scan']);
+    assert.deepEqual(Object.keys(index.plugins['dns-enum']!), ['1.0.0', '1.1.0']);
+    assert.equal(index.plugins['port-scan']!['2.0.0']!['sha256'], theirs.sha256);
+
+    // A change that keeps the size of index.json (one digit of a time): still seen, still kept.
+    const third = await fakeBundle(base, 'dns-enum', '1.2.0');
+    await reg.publish(third.path, third.entry, {
+      now: NOW,
+      onProgress: concurrently((i) => {
+        i.plugins['port-scan']!['2.0.0']!['published_at'] = '2026-11-27T08:00:00Z';
+      }),
+    });
+    const [oldSize, newSize] = sizes.at(-1)!;
+    assert.equal(newSize, oldSize);
+    index = await read();
+    assert.equal(index.plugins['port-scan']!['2.0.0']!['published_at'], '2026-11-27T08:00:00Z');
+    assert.deepEqual(Object.keys(index.plugins['dns-enum']!), ['1.0.0', '1.1.0', '1.2.0']);
+
+    // Our very version published meanwhile with other bytes: VERSION_EXISTS under the lock, theirs stays.
+    const mine = await fakeBundle(base, 'dns-enum', '1.3.0', 'mine');
+    const other = await fakeBundle(base, 'dns-enum', '1.3.0', 'other');
+    const err = await expectAurionError(
+      () =>
+        reg.publish(mine.path, mine.entry, {
+          onProgress: concurrently((i) => {
+            const { name, version, ...rest } = other.entry;
+            i.plugins[name]![version] = { ...rest, published_at: '2026-11-27T09:00:00Z' };
+          }),
+        }),
+      'VERSION_EXISTS',
+    );
+    assert.match(err.message, /already published .* with other content/);
+    index = await read();
+    assert.equal(index.plugins['dns-enum']!['1.3.0']!['sha256'], other.entry.sha256);
+    assert.equal(sizes.length, 3); // each concurrent change was made, once
   });
 
   it('refuses to work on a corrupted or invalid index (REGISTRY_ERROR) and leaves it alone', async (t) => {
