@@ -82,7 +82,9 @@ for (const file of ['validators.js', 'quick-validators.js', 'full-validators.js'
 // has no compile cache, and resolving, loading, parsing and compiling some fifty ES modules was most of a short
 // command's start-up (docs/performance.md). Modules that commands import with `await import()` are evaluated
 // only when they run; openpgp stays outside the bundle and is required by src/core/pgp/*.ts, themselves loaded
-// only for OpenPGP work; so do tuf-js, its models and semver, required only by the registry commands. The library
+// only for OpenPGP work; so do tuf-js and its models, required only for signed registries. semver's few functions
+// that version resolution uses are bundled (required from node_modules they cost pull and publish about 10 ms of
+// module resolution). The library
 // (dist/src/index.js) is not bundled. Identifiers are kept, so AURION_DEBUG=1
 // stack traces still name the functions.
 const bundle = join(root, 'dist', 'src', 'cli', 'main.bundle.cjs');
@@ -113,7 +115,7 @@ await require('esbuild').build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['openpgp', 'tuf-js', 'tuf-js/*', '@tufjs/*', 'semver'],
+  external: ['openpgp', 'tuf-js', 'tuf-js/*', '@tufjs/*'],
   // import() of a bundled module becomes a lazy init call; of openpgp, a require() when it runs.
   supported: { 'dynamic-import': false },
   define: { 'import.meta.url': 'aurionBundleUrl' },

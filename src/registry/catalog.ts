@@ -20,7 +20,8 @@ import {
 } from './directory.js';
 import type { Fetched, FetchOptions } from './registry.js';
 import { copyAndScan, copyToNewFile, scanFile } from './transfer.js';
-import { openTrusted, type TrustedTargets, type TufSource, type TufTrust } from './tuf-client.js';
+import { mayReadSigned } from './tuf-cache.js';
+import type { TrustedTargets, TufSource, TufTrust } from './tuf-client.js';
 
 export type Signer =
   | { readonly algorithm: 'ed25519'; readonly key_id: string }
@@ -184,7 +185,12 @@ export class DirectoryCatalog {
   }
 
   private async read(): Promise<View> {
-    const trusted = this.tuf === undefined ? undefined : await openTrusted(this.store, this.tuf);
+    // tuf-js and its dependencies load only for a registry read through TUF: about 50 ms of start-up that an
+    // unsigned or OCI pull, and every publish, would otherwise pay (docs/performance.md, P6).
+    const trusted =
+      this.tuf === undefined || !(await mayReadSigned(this.tuf, this.store.cacheKey))
+        ? undefined
+        : await (await import('./tuf-client.js')).openTrusted(this.store, this.tuf);
     if (trusted !== undefined) {
       this.trusted = trusted;
       return { signed: true, plugins: fromTargets(trusted.targets, this.store.location), trusted };

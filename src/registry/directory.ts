@@ -35,6 +35,8 @@ export const INDEX_FILE = 'index.json';
 export const TRUST_POLICY_FILE = 'trust-policy.json';
 export const PLUGINS_DIR = 'plugins';
 export const LOCK_FILE = '.index.lock';
+/** A signed registry's TUF metadata (SPEC §11), beside index.json. */
+export const METADATA_DIR = 'metadata';
 
 export interface IndexEntry {
   readonly sha256: string;
@@ -76,6 +78,22 @@ export type BeforeCommit = (next: RegistryIndex) => Promise<void>;
 export interface DirectoryRegistryOptions {
   /** How long to wait for another publisher's lock (default 60 s). */
   readonly lockTimeoutMs?: number;
+}
+
+/**
+ * Whether the registry at `root` is signed: its `metadata/` exists (anything there counts, so that a damaged
+ * one fails the TUF code instead of being written over). Here rather than in tuf-repo.ts, so that asking does
+ * not load the TUF libraries.
+ */
+export async function isSignedRegistry(root: string): Promise<boolean> {
+  const dir = join(root, METADATA_DIR);
+  try {
+    await lstat(dir);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw ioError(dir, 'open registry metadata', e);
+  }
 }
 
 /** `<name>-<version>.aurion`, the bundle file name everywhere (build output, registry, pull default). */

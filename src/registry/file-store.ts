@@ -3,14 +3,13 @@ import { pathToFileURL } from 'node:url';
 import { AurionError } from '../errors.js';
 import type { Store } from './catalog.js';
 import type { DirectoryRegistry, RegistryIndex } from './directory.js';
-import { FileFetcher } from './tuf-client.js';
-import { METADATA_DIR } from './tuf-repo.js';
+import { METADATA_DIR } from './directory.js';
+import type { Fetched } from './tuf-client.js';
 
 export class FileStore implements Store {
   readonly cacheKey: string;
   readonly metadataUrl: string;
   readonly targetsUrl: string;
-  readonly fetcher = new FileFetcher();
 
   constructor(
     readonly location: string,
@@ -20,6 +19,11 @@ export class FileStore implements Store {
     this.cacheKey = root;
     this.targetsUrl = root;
     this.metadataUrl = `${root}${METADATA_DIR}/`;
+  }
+
+  /** Metadata and targets are files below the registry folder (tuf-client.ts loads only with a TUF root). */
+  async fetchFile(url: string): Promise<Fetched> {
+    return (await import('./tuf-client.js')).fetchLocalFile(url);
   }
 
   async readIndex(): Promise<RegistryIndex> {

@@ -4,39 +4,21 @@
  * --plain-http (reference.ts). Deadlines and retries are the OCI client's (http.ts).
  */
 import { Readable } from 'node:stream';
-import { BaseFetcher } from 'tuf-js';
-import { DownloadHTTPError } from 'tuf-js/dist/error.js';
 import { decodeUtf8, JsonParseError, parseJson } from '../core/json.js';
 import { schemaIssues } from '../core/schema.js';
 import { AurionError } from '../errors.js';
 import { registryIndex } from '../generated/validators.js';
 import { INPUT_LIMITS } from '../io/files.js';
 import type { Store } from './catalog.js';
-import { bundleFileName, PLUGINS_DIR, type RegistryIndex } from './directory.js';
+import { bundleFileName, METADATA_DIR, PLUGINS_DIR, type RegistryIndex } from './directory.js';
 import { drain, HttpClient, type HttpResponse, type RetryPolicy, readBody } from './http.js';
 import type { HttpRef } from './reference.js';
-import { METADATA_DIR } from './tuf-repo.js';
-
-class HttpFetcher extends BaseFetcher {
-  constructor(private readonly store: HttpStore) {
-    super();
-  }
-
-  override async fetch(url: string): Promise<ReadableStream<Uint8Array<ArrayBuffer>>> {
-    const res = await this.store.get(new URL(url));
-    if (res.status !== 200) {
-      await drain(res);
-      throw new DownloadHTTPError(`${url} answered HTTP ${res.status}`, res.status);
-    }
-    return Readable.toWeb(res.body) as ReadableStream<Uint8Array<ArrayBuffer>>;
-  }
-}
+import type { Fetched } from './tuf-client.js';
 
 export class HttpStore implements Store {
   readonly cacheKey: string;
   readonly metadataUrl: string;
   readonly targetsUrl: string;
-  readonly fetcher: BaseFetcher;
   private readonly client: HttpClient;
   private readonly base: URL;
 
@@ -50,7 +32,16 @@ export class HttpStore implements Store {
     this.targetsUrl = ref.url.href;
     this.metadataUrl = new URL(`${METADATA_DIR}/`, ref.url).href;
     this.client = new HttpClient(retry === undefined ? {} : { retry });
-    this.fetcher = new HttpFetcher(this);
+  }
+
+  /** Metadata and targets for the TUF client: the bytes of a 200, else the status. */
+  async fetchFile(url: string): Promise<Fetched> {
+    const res = await this.get(new URL(url));
+    if (res.status !== 200) {
+      await drain(res);
+      return { status: res.status, message: `${url} answered HTTP ${res.status}` };
+    }
+    return { body: Readable.toWeb(res.body) as ReadableStream<Uint8Array<ArrayBuffer>> };
   }
 
   /** GET below the registry URL, refusing a redirect from HTTPS to plain HTTP. */

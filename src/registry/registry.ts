@@ -10,7 +10,7 @@ import { AurionError } from '../errors.js';
 import { loadOptionalTrustPolicyFile } from '../io/trust.js';
 import type { Env } from './auth.js';
 import { DirectoryCatalog, type Listing, type Resolved, type SignedWriter } from './catalog.js';
-import { type BeforeCommit, DirectoryRegistry } from './directory.js';
+import { type BeforeCommit, DirectoryRegistry, isSignedRegistry } from './directory.js';
 import { FileStore } from './file-store.js';
 import type { RetryPolicy } from './http.js';
 import { HttpStore } from './http-store.js';
@@ -195,9 +195,7 @@ class DirectoryPluginRegistry implements PluginRegistry {
 
   /** A signed registry needs the online keys before anything is stored (USAGE, nothing stored). */
   private async beforeCommit(now: Date): Promise<BeforeCommit | undefined> {
-    const { TufRepository } = await import('./tuf-repo.js');
-    const repo = new TufRepository(this.registry.root);
-    if (!(await repo.exists())) return undefined;
+    if (!(await isSignedRegistry(this.registry.root))) return undefined;
     const keys = this.options.signer?.keys;
     const missing = (['targets', 'snapshot', 'timestamp'] as const).filter((r) => keys?.[r] === undefined);
     if (keys === undefined || missing.length > 0) {
@@ -210,6 +208,8 @@ class DirectoryPluginRegistry implements PluginRegistry {
       );
     }
     const online = { targets: keys.targets!, snapshot: keys.snapshot!, timestamp: keys.timestamp! };
+    const { TufRepository } = await import('./tuf-repo.js');
+    const repo = new TufRepository(this.registry.root);
     return (next) => repo.update(next, online, now);
   }
 

@@ -8,7 +8,6 @@
  * metadata folder in place as it goes, so it runs on a scratch copy of the cache; only when the whole refresh
  * verified are the files copied back into the cache, each by an atomic rename.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -27,22 +26,41 @@ import {
   readSmallFileIfExists,
 } from '../io/files.js';
 import { ownerIsDead, tempName, tempOwner } from './scratch.js';
+import { cacheFolder } from './tuf-cache.js';
+
+export { cacheFolder };
 
 const CACHED = ['root.json', 'timestamp.json', 'snapshot.json', 'targets.json'] as const;
 
-/** Serves `file://` URLs from the file system: a missing file is a 404, as a web server would answer. */
-export class FileFetcher extends BaseFetcher {
-  override async fetch(url: string): Promise<ReadableStream<Uint8Array<ArrayBuffer>>> {
-    const path = fileURLToPath(url);
-    let fd: number;
-    try {
-      ({ fd } = await openRegularFile(path, 'registry metadata'));
-    } catch (e) {
-      if (isMissing(e)) throw new DownloadHTTPError(`${path} does not exist`, 404);
-      throw e;
-    }
-    return Readable.toWeb(createReadStream(path, { fd })) as ReadableStream<Uint8Array<ArrayBuffer>>;
+/** What a source answers for a metadata or target URL: the bytes, or the HTTP status that refused them. */
+export type Fetched =
+  | { readonly body: ReadableStream<Uint8Array<ArrayBuffer>> }
+  | { readonly status: number; readonly message: string };
+
+/** tuf-js's fetcher over a TufSource (a status other than 200 is tuf-js's DownloadHTTPError). */
+class SourceFetcher extends BaseFetcher {
+  constructor(private readonly source: TufSource) {
+    super();
   }
+
+  override async fetch(url: string): Promise<ReadableStream<Uint8Array<ArrayBuffer>>> {
+    const fetched = await this.source.fetchFile(url);
+    if ('body' in fetched) return fetched.body;
+    throw new DownloadHTTPError(fetched.message, fetched.status);
+  }
+}
+
+/** Serves `file://` URLs from the file system: a missing file is a 404, as a web server would answer. */
+export async function fetchLocalFile(url: string): Promise<Fetched> {
+  const path = fileURLToPath(url);
+  let fd: number;
+  try {
+    ({ fd } = await openRegularFile(path, 'registry metadata'));
+  } catch (e) {
+    if (isMissing(e)) return { status: 404, message: `${path} does not exist` };
+    throw e;
+  }
+  return { body: Readable.toWeb(createReadStream(path, { fd })) as ReadableStream<Uint8Array<ArrayBuffer>> };
 }
 
 /** How a client finds the registry's metadata and targets. */
@@ -54,7 +72,8 @@ export interface TufSource {
   /** URL of `metadata/` (trailing slash) and of the registry root (trailing slash). */
   readonly metadataUrl: string;
   readonly targetsUrl: string;
-  readonly fetcher: BaseFetcher;
+  /** GET of a metadata or target URL below those two. */
+  fetchFile(url: string): Promise<Fetched>;
 }
 
 export interface TufTrust {
@@ -62,11 +81,6 @@ export interface TufTrust {
   readonly rootFile?: string;
   /** The cache folder (one sub-folder per registry). */
   readonly cacheDir: string;
-}
-
-/** The folder of one registry's trusted metadata inside the cache. */
-export function cacheFolder(cacheDir: string, cacheKey: string): string {
-  return join(cacheDir, createHash('sha256').update(cacheKey).digest('hex').slice(0, 32));
 }
 
 /** A registry's verified targets, and downloads checked against them. */
@@ -157,7 +171,7 @@ export async function openTrusted(source: TufSource, trust: TufTrust): Promise<T
         metadataDir: scratch,
         metadataBaseUrl: source.metadataUrl,
         targetBaseUrl: source.targetsUrl,
-        fetcher: source.fetcher,
+        fetcher: new SourceFetcher(source),
         config: { prefixTargetsWithHash: false },
       });
       await updater.refresh();

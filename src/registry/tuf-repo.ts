@@ -11,7 +11,7 @@
  * last (the registry's commit point). Before the timestamp rename a client sees the previous consistent set;
  * after it, the new one. `init` builds the whole folder under a temporary name and renames it into place.
  */
-import { lstat, mkdir, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Ed25519PrivateKey } from '../core/keys.js';
 import {
@@ -38,11 +38,16 @@ import {
 } from '../core/tuf-meta.js';
 import { AurionError, ioError } from '../errors.js';
 import { INPUT_LIMITS, readSmallFile, readSmallFileIfExists } from '../io/files.js';
-import { bundleFileName, PLUGINS_DIR, type RegistryIndex } from './directory.js';
+import {
+  bundleFileName,
+  isSignedRegistry,
+  METADATA_DIR,
+  PLUGINS_DIR,
+  type RegistryIndex,
+} from './directory.js';
 import { disown, own, ownerIsDead, syncDir, tempName, tempOwner } from './scratch.js';
 import { copyToNewFile } from './transfer.js';
 
-export const METADATA_DIR = 'metadata';
 export const EXPIRY_FILE = 'aurion-expiry.json';
 
 /** The keys of the roles that change with every publish and yank. */
@@ -104,14 +109,8 @@ export class TufRepository {
   }
 
   /** True when the registry has a `metadata/` entry of any kind (a signed registry). */
-  async exists(): Promise<boolean> {
-    try {
-      await lstat(this.dir);
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw ioError(this.dir, 'open registry metadata', e);
-    }
+  exists(): Promise<boolean> {
+    return isSignedRegistry(this.registryRoot);
   }
 
   /** Version 1 of every role, the index's versions as targets. ALREADY_EXISTS when `metadata/` exists. */

@@ -406,6 +406,49 @@ describe('publish and pull: directory registry (end to end)', () => {
     }
   });
 
+  it('publish and pull of an unsigned registry never load tuf-js (start-up: tuf-js only with a TUF root)', async (t) => {
+    const { dir, aliceKey, bundle, registry } = await setup(t);
+    // A preload that notes every package the process requires from node_modules.
+    const preload = join(dir, 'note-requires.cjs');
+    const noted = join(dir, 'required.txt');
+    await writeFile(
+      preload,
+      `const Module = require('node:module'); const fs = require('node:fs'); const load = Module._load;
+Module._load = function (request, ...rest) { fs.appendFileSync(${JSON.stringify(noted)}, request + '\\n'); return load.call(this, request, ...rest); };\n`,
+    );
+    const cli = (args: string[]) =>
+      new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, ['--require', preload, BIN, ...args], { stdio: 'ignore' });
+        child.on('exit', resolve);
+      });
+    assert.equal(
+      await cli(['publish', await bundle(), '--registry', registry, '--trusted-key', aliceKey]),
+      0,
+    );
+    assert.equal(
+      await cli([
+        'pull',
+        'dns-enum@^1',
+        '--registry',
+        registry,
+        '-o',
+        join(dir, 'p.aurion'),
+        '--trusted-key',
+        aliceKey,
+      ]),
+      0,
+    );
+    const required = (await readFile(noted, 'utf8')).split('\n');
+    assert.ok(
+      required.some((r) => r.includes('launch.cjs')),
+      'the preload saw the CLI load',
+    );
+    assert.deepEqual(
+      required.filter((r) => /tuf|semver/.test(r)),
+      [],
+    );
+  });
+
   it('pull: unknown name or version NOT_FOUND (4), malformed NAME@VERSION USAGE (2), no registry REGISTRY_ERROR (4)', async (t) => {
     const { dir, aliceKey, bundle, registry } = await setup(t);
     await runCli(['publish', await bundle(), '--registry', registry, '--trusted-key', aliceKey]);
