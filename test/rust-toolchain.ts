@@ -5,12 +5,15 @@
  * toolchain the committed example module was built with. A rustup toolchain first on PATH often lacks the wasm
  * target; it is used only when it has one. No such toolchain is a failure (never a skip): CI installs it.
  */
+
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ROOT } from './helpers.js';
 
 const exec = promisify(execFile);
 
@@ -111,7 +114,12 @@ export async function offlineCargoConfig(dir: string): Promise<void> {
  * compiled once; cargo's fingerprints decide what is rebuilt). Tests that run concurrently with it use their
  * own folder (a suffix), so that no test copies a module another build is linking.
  */
-export const SHARED_TARGET_DIR = join(tmpdir(), `aurion-rust-target-${process.getuid?.() ?? 0}`);
+export const SHARED_TARGET_DIR = join(
+  tmpdir(),
+  // One per checkout too: cargo takes a test binary built from another checkout of the same crate for fresh,
+  // and that binary reads its vectors from the other checkout's path (CARGO_MANIFEST_DIR is compiled in).
+  `aurion-rust-target-${process.getuid?.() ?? 0}-${createHash('sha256').update(ROOT).digest('hex').slice(0, 12)}`,
+);
 
 /** Runs cargo with the toolchain in `cwd`; throws with cargo's stderr when it fails. */
 export async function cargo(
