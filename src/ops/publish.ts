@@ -10,8 +10,8 @@
  * pull writes the bundle to a temporary file beside the output, checks its digest against the one the registry
  * recorded (directory index or OCI manifest) while copying and, when trust material is given, verifies the same
  * bytes in the same pass (registry/transfer.ts copyAndScan); a digest mismatch is reported as such whatever the
- * verification made of the bytes. Only then is the file renamed into place (io/atomic.ts writeStaged: a linked output's target is replaced, a device or FIFO
- * output is written into after the checks).
+ * verification made of the bytes. Only then is the file renamed into place (io/atomic.ts writeStaged: a linked
+ * output's target is replaced, a device or FIFO output is written into after the checks).
  */
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
