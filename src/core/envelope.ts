@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { AurionError, type Issue, issuesError } from '../errors.js';
 import { signature as signatureValidator } from '../generated/validators.js';
+import { decodeStrictBase64 } from './base64.js';
 import { signEd25519, verifyEd25519 } from './ed25519.js';
 import type { Ed25519PrivateKey } from './keys.js';
 import { readDocument } from './schema.js';
@@ -125,8 +126,7 @@ export function parseEnvelope(bytes: Uint8Array, source: string): Envelope {
   const envelope = value as Envelope;
   // The schema's pattern already pins canonical 64-byte base64; decoding again keeps that promise explicit.
   for (const field of ['signature', 'manifest_signature'] as const) {
-    const decoded = Buffer.from(envelope[field], 'base64');
-    if (decoded.length !== 64 || decoded.toString('base64') !== envelope[field]) {
+    if (decodeStrictBase64(envelope[field])?.length !== 64) {
       throw invalid(source, [{ at: `/${field}`, message: 'is not canonical base64 of exactly 64 bytes' }]);
     }
   }

@@ -13,6 +13,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { AurionError } from '../errors.js';
+import { STANDARD_BASE64 } from './base64.js';
 import { PUBLIC_KEY_LENGTH, publicKeyObject, publicKeyProblem } from './ed25519.js';
 
 export interface Ed25519PublicKey {
@@ -122,7 +123,7 @@ function pemBlocks(input: string | Uint8Array, kind: 'private' | 'public', sourc
       );
     }
     const base64 = body.replace(/[\r\n\t ]/g, '');
-    if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(base64)) {
+    if (!STANDARD_BASE64.test(base64)) {
       throw invalid(kind, source, `the '${label}' block is not valid base64 (the file is damaged)`);
     }
     blocks.push({ label, der: Buffer.from(base64, 'base64') });

@@ -3,17 +3,13 @@
  * callers (the orchestrator). Rules are checked in SPEC's order — signatures and threshold, time window,
  * scope, plugin, capabilities, target, exclude — and a denial names the first that failed.
  */
+
 import { AurionError } from '../../errors.js';
+import { decodeStrictBase64 } from '../base64.js';
 import { verifyEd25519 } from '../ed25519.js';
 import { globMatch } from '../policy.js';
 import { CAPABILITY_RISK, type Capability, type RiskClass, riskRank } from '../types.js';
-import {
-  AUTHORIZATION_PAYLOAD_TYPE,
-  decodeStrictBase64,
-  type ParsedAuthorization,
-  pae,
-  parseAuthorization,
-} from './envelope.js';
+import { AUTHORIZATION_PAYLOAD_TYPE, type ParsedAuthorization, pae, parseAuthorization } from './envelope.js';
 import { entryMatches, parseTarget, type Target } from './target.js';
 import { type AuthorizerTrust, assertAuthorizerTrust, thresholdFor } from './trust.js';
 

@@ -9,6 +9,7 @@ import {
   authorizationEnvelope as envelopeValidator,
   authorization as statementValidator,
 } from '../../generated/validators.js';
+import { decodeStrictBase64 } from '../base64.js';
 import { readDocument } from '../schema.js';
 import { parseRfc3339 } from '../time.js';
 import type { Capability } from '../types.js';
@@ -67,13 +68,6 @@ export function pae(payloadType: string, payload: Uint8Array): Uint8Array {
   const type = Buffer.from(payloadType, 'utf8');
   const header = Buffer.from(`DSSEv1 ${type.length} ${payloadType} ${payload.length} `, 'utf8');
   return Buffer.concat([header, payload]);
-}
-
-/** Decodes standard padded base64, only when it is canonical (re-encoding gives the same text). */
-export function decodeStrictBase64(text: string): Uint8Array | undefined {
-  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(text)) return undefined;
-  const bytes = Buffer.from(text, 'base64');
-  return bytes.toString('base64') === text ? bytes : undefined;
 }
 
 function malformed(source: string, issues: readonly Issue[]): never {

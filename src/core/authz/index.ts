@@ -17,6 +17,7 @@
  * - `parseAuthorization(bytes, source)`, `pae(type, payload)`, `parseTarget`, `entryMatches` for tools.
  */
 
+export { decodeStrictBase64 } from '../base64.js';
 export { formatTime, parseDuration, parseRfc3339, parseTimeArgument } from '../time.js';
 export {
   type AuthorizationGrant,
@@ -32,7 +33,6 @@ export {
   type AuthorizationEnvelope,
   type AuthorizationStatement,
   type DsseSignature,
-  decodeStrictBase64,
   MAX_ENVELOPE_SIZE,
   type ParsedAuthorization,
   pae,

@@ -2,8 +2,10 @@
  * Making and co-signing authorizations (SPEC §9). Pure apart from randomness (the statement id) and the
  * clock default; files are written by src/ops/authz.ts.
  */
+
 import { randomBytes } from 'node:crypto';
 import { AurionError } from '../../errors.js';
+import { decodeStrictBase64 } from '../base64.js';
 import { signEd25519, verifyEd25519 } from '../ed25519.js';
 import type { Ed25519PrivateKey } from '../keys.js';
 import { formatTime } from '../time.js';
@@ -12,7 +14,6 @@ import {
   AUTHORIZATION_PAYLOAD_TYPE,
   type AuthorizationEnvelope,
   type AuthorizationStatement,
-  decodeStrictBase64,
   pae,
   parseAuthorization,
   serializeAuthorizationEnvelope,
