@@ -16,6 +16,7 @@ import {
   readFileSync,
   renameSync,
   statSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -112,6 +113,22 @@ export async function writeModule(path: string, size: number, real: Buffer): Pro
   renameSync(tmp, path);
 }
 
+/** The manifest.json of a bench plugin project: a Low-risk wasm plugin whose module is `plugin.wasm`. */
+function writeManifest(dir: string, name: string, version: string, description: string): void {
+  const manifest = {
+    schema_version: 1,
+    name,
+    version,
+    description,
+    capabilities: ['PassiveEnum'],
+    risk_class: 'Low',
+    runtime: 'wasm',
+    module: { path: 'plugin.wasm' },
+    limits: { memory_mib: 64, timeout_seconds: 300 },
+  };
+  writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
 /** A plugin project folder: manifest.json naming `plugin.wasm`, and that module of `size` bytes. */
 export async function writePluginProject(
   dir: string,
@@ -122,20 +139,7 @@ export async function writePluginProject(
   mkdirSync(dir, { recursive: true });
   const module = join(dir, 'plugin.wasm');
   if (!existsSync(module) || statSync(module).size !== size) await writeModule(module, size, real);
-  const manifest = {
-    schema_version: 1,
-    name,
-    version: '1.0.0',
-    description: 'benchmark plugin (real compiled code in a custom section)',
-    capabilities: ['PassiveEnum'],
-    risk_class: 'Low',
-    runtime: 'wasm',
-    module: { path: 'plugin.wasm' },
-    limits: { memory_mib: 64, timeout_seconds: 300 },
-  };
-  const fd = openSync(join(dir, 'manifest.json'), 'w');
-  writeSync(fd, `${JSON.stringify(manifest, null, 2)}\n`);
-  closeSync(fd);
+  writeManifest(dir, name, '1.0.0', 'benchmark plugin (real compiled code in a custom section)');
   return { dir, module };
 }
 
@@ -168,24 +172,9 @@ export async function writeRunProject(dir: string): Promise<string> {
     (i32.const 0)))`;
   const wabt = await initWabt();
   const module = wabt.parseWat('run.wat', wat);
-  const fd = openSync(join(dir, 'plugin.wasm'), 'w');
-  writeSync(fd, module.toBinary({}).buffer);
-  closeSync(fd);
+  writeFileSync(join(dir, 'plugin.wasm'), module.toBinary({}).buffer);
   module.destroy();
-  const manifest = {
-    schema_version: 1,
-    name,
-    version,
-    description: 'benchmark plugin for run',
-    capabilities: ['PassiveEnum'],
-    risk_class: 'Low',
-    runtime: 'wasm',
-    module: { path: 'plugin.wasm' },
-    limits: { memory_mib: 64, timeout_seconds: 300 },
-  };
-  const mfd = openSync(join(dir, 'manifest.json'), 'w');
-  writeSync(mfd, `${JSON.stringify(manifest, null, 2)}\n`);
-  closeSync(mfd);
+  writeManifest(dir, name, version, 'benchmark plugin for run');
   return dir;
 }
 
@@ -220,8 +209,6 @@ export function writeScaleRegistry(
     }
     out.plugins[filler] = entries;
   }
-  const fd = openSync(join(dir, 'index.json'), 'w');
-  writeSync(fd, `${JSON.stringify(out, null, 2)}\n`);
-  closeSync(fd);
+  writeFileSync(join(dir, 'index.json'), `${JSON.stringify(out, null, 2)}\n`);
   return plugins * versions;
 }

@@ -126,34 +126,33 @@ await require('esbuild').build({
   legalComments: 'none',
   logLevel: 'warning',
 });
-// The launcher as CommonJS too (dist/src/cli/launch.cjs, for bin/aurion-plugin.js): loading an ES module starts
-// Node's ES module loader, about 9 ms of a short command's start-up (docs/performance.md).
-await require('esbuild').build({
-  entryPoints: [join(root, 'dist', 'src', 'cli', 'launch.js')],
-  outfile: join(root, 'dist', 'src', 'cli', 'launch.cjs'),
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  define: { 'import.meta.url': 'aurionLaunchUrl' },
-  banner: { js: "const aurionLaunchUrl = require('node:url').pathToFileURL(__filename).href;" },
-  legalComments: 'none',
-  logLevel: 'warning',
-});
-// The sandbox's worker (src/io/sandbox/worker.ts) as CommonJS too: a worker thread that loads an ES module starts
-// the ES module loader in the thread, a visible part of a small plugin's `run` (docs/performance.md).
-await require('esbuild').build({
-  entryPoints: [join(root, 'dist', 'src', 'io', 'sandbox', 'worker.js')],
-  outfile: join(root, 'dist', 'src', 'io', 'sandbox', 'worker.cjs'),
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  define: { 'import.meta.url': 'aurionWorkerUrl' },
-  banner: { js: "const aurionWorkerUrl = require('node:url').pathToFileURL(__filename).href;" },
-  legalComments: 'none',
-  logLevel: 'warning',
-});
+/**
+ * A module of dist/ bundled as CommonJS beside it (`import.meta.url` made from __filename): loading an ES module
+ * starts Node's ES module loader, in the main thread or in a worker, a visible part of a short command's
+ * start-up (docs/performance.md).
+ */
+async function bundleCommonJs(from, to, urlName) {
+  await require('esbuild').build({
+    entryPoints: [join(root, 'dist', ...from)],
+    outfile: join(root, 'dist', ...to),
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    define: { 'import.meta.url': urlName },
+    banner: { js: `const ${urlName} = require('node:url').pathToFileURL(__filename).href;` },
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+}
+// The launcher (dist/src/cli/launch.cjs, for bin/aurion-plugin.js), about 9 ms of start-up as an ES module.
+await bundleCommonJs(['src', 'cli', 'launch.js'], ['src', 'cli', 'launch.cjs'], 'aurionLaunchUrl');
+// The sandbox's worker (src/io/sandbox/worker.ts): the thread of a small plugin's `run`.
+await bundleCommonJs(
+  ['src', 'io', 'sandbox', 'worker.js'],
+  ['src', 'io', 'sandbox', 'worker.cjs'],
+  'aurionWorkerUrl',
+);
 // Only worker.cjs runs; the ES module tsc wrote would be dead code in the package.
 rmSync(join(root, 'dist', 'src', 'io', 'sandbox', 'worker.js'));
 // The code cache: V8's compiled code for the bundle after a run of the main commands (scripts/train-cli.mjs).

@@ -212,23 +212,17 @@ export class DirectoryRegistry {
     return (await this.readIndexFile()).index;
   }
 
-  /** index.json's bytes (undefined: there is none) and the index they hold. */
-  private async readIndexFile(): Promise<IndexFile> {
-    const bytes = await readSmallFileIfExists(this.indexPath, 'registry index', INPUT_LIMITS.registryIndex);
-    return { bytes, index: bytes === undefined ? emptyIndex() : parseRegistryIndex(bytes, this.indexPath) };
-  }
-
   /**
-   * The index as it is now, for a change made under the lock. `earlier` is a read made before the lock was
-   * taken: its index is reused only when index.json holds the same bytes now, so a change another publisher
-   * committed in between is never lost. That is sound because the index is a function of the bytes alone
-   * (parseRegistryIndex is pure) and is never modified once parsed (a change builds a new one); it spares a
-   * second parse and validation of a large index (docs/performance.md, P9).
+   * index.json's bytes (undefined: there is none) and the index they hold. `earlier` is a read made before the
+   * lock was taken, for a change made under it: its index is reused only when index.json holds the same bytes
+   * now, so a change another publisher committed in between is never lost. That is sound because the index is a
+   * function of the bytes alone (parseRegistryIndex is pure) and is never modified once parsed (a change builds
+   * a new one); it spares a second parse and validation of a large index (docs/performance.md, P9).
    */
-  private async rereadIndex(earlier: IndexFile | undefined): Promise<RegistryIndex> {
-    const now = await readSmallFileIfExists(this.indexPath, 'registry index', INPUT_LIMITS.registryIndex);
-    if (earlier !== undefined && sameBytes(earlier.bytes, now)) return earlier.index;
-    return now === undefined ? emptyIndex() : parseRegistryIndex(now, this.indexPath);
+  private async readIndexFile(earlier?: IndexFile): Promise<IndexFile> {
+    const bytes = await readSmallFileIfExists(this.indexPath, 'registry index', INPUT_LIMITS.registryIndex);
+    if (earlier !== undefined && sameBytes(earlier.bytes, bytes)) return earlier;
+    return { bytes, index: bytes === undefined ? emptyIndex() : parseRegistryIndex(bytes, this.indexPath) };
   }
 
   /** The index entry of one version: NOT_FOUND (with the versions that do exist) when there is none. */
@@ -370,7 +364,7 @@ export class DirectoryRegistry {
 
       const lock = await acquireLock(this.lockPath, { timeoutMs: this.lockTimeoutMs });
       try {
-        const index = await this.rereadIndex(early);
+        const { index } = await this.readIndexFile(early);
         const existing = this.decide(index, bundle);
         if (existing !== undefined) return { changed: false, path: target, entry: existing };
         // Checked again under the lock, before anything is deleted (clean-up) or stored; and after mkdir, so

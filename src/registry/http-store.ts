@@ -4,13 +4,16 @@
  * --plain-http (reference.ts). Deadlines and retries are the OCI client's (http.ts).
  */
 import { Readable } from 'node:stream';
-import { decodeUtf8, JsonParseError, parseJson } from '../core/json.js';
-import { schemaIssues } from '../core/schema.js';
 import { AurionError } from '../errors.js';
-import { registryIndex } from '../generated/validators.js';
 import { INPUT_LIMITS } from '../io/files.js';
 import type { Store } from './catalog.js';
-import { bundleFileName, METADATA_DIR, PLUGINS_DIR, type RegistryIndex } from './directory.js';
+import {
+  bundleFileName,
+  METADATA_DIR,
+  PLUGINS_DIR,
+  parseRegistryIndex,
+  type RegistryIndex,
+} from './directory.js';
 import { drain, HttpClient, type HttpResponse, type RetryPolicy, readBody } from './http.js';
 import type { HttpRef } from './reference.js';
 import type { Fetched } from './tuf-client.js';
@@ -84,22 +87,7 @@ export class HttpStore implements Store {
         hint: 'the web server refused the request; try again later or ask its operator',
       });
     }
-    const bytes = await readBody(res, INPUT_LIMITS.registryIndex);
-    let value: unknown;
-    try {
-      value = parseJson(decodeUtf8(bytes));
-    } catch (e) {
-      const why = e instanceof JsonParseError ? e.message : 'it is not valid UTF-8';
-      throw new AurionError('REGISTRY_ERROR', `registry index ${url.href} is not valid JSON: ${why}`);
-    }
-    const issues = schemaIssues(registryIndex, value);
-    if (issues.length > 0) {
-      throw new AurionError(
-        'REGISTRY_ERROR',
-        `registry index ${url.href} is invalid: ${issues[0]!.at} ${issues[0]!.message}`,
-      );
-    }
-    return value as RegistryIndex;
+    return parseRegistryIndex(await readBody(res, INPUT_LIMITS.registryIndex), url.href);
   }
 
   async openBundle(name: string, version: string): Promise<AsyncIterable<Uint8Array>> {
