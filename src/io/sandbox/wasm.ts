@@ -47,9 +47,9 @@ export function moduleKey(moduleSha256: string, memoryBytes: number): string {
 }
 
 /**
- * The worker's script (worker.ts, built as CommonJS). The CLI runs from one bundle (dist/src/cli/main.bundle.cjs) and its launcher
- * (dist/src/cli/launch.cjs), where import.meta.url names those files; the library runs from
- * dist/src/io/sandbox/, next to the worker.
+ * The worker's script (worker.ts, built as CommonJS). The CLI runs from one bundle
+ * (dist/src/cli/main.bundle.cjs) and its launcher (dist/src/cli/launch.cjs), where import.meta.url names those
+ * files; the library runs from dist/src/io/sandbox/, next to the worker.
  */
 function workerUrl(): URL {
   const here = import.meta.url;
@@ -74,7 +74,7 @@ export function startSandboxThread(): Worker {
 
 /** Takes a thread from startSandboxThread as the prestarted worker (or stops it when one is already there). */
 export function adoptSandboxThread(worker: Worker): void {
-  if ((spare !== undefined && !spare.dead) || idle.size > 0) {
+  if (workerReady()) {
     void worker.terminate();
     return;
   }
@@ -97,6 +97,11 @@ const MAX_IDLE = 2;
 const idle = new Map<string, SandboxWorker>();
 /** A started worker that holds no module yet (prestartSandbox). */
 let spare: SandboxWorker | undefined;
+
+/** A worker waits already: a prestarted one, or a kept one (likely the same plugin again: no second thread). */
+function workerReady(): boolean {
+  return (spare !== undefined && !spare.dead) || idle.size > 0;
+}
 
 function startWorker(): SandboxWorker {
   return track(startSandboxThread());
@@ -132,8 +137,7 @@ function stop(w: SandboxWorker): void {
  * started when one is already waiting, or when a kept worker is idle (likely the same plugin again).
  */
 export function prestartSandbox(): void {
-  // A kept worker likely serves the next run (the same plugin again): no second thread then.
-  if ((spare !== undefined && !spare.dead) || idle.size > 0) return;
+  if (workerReady()) return;
   spare = startWorker();
 }
 
