@@ -1,9 +1,10 @@
 /**
  * Authorization files (SPEC §9): create a signed envelope (never overwriting), co-sign one in place
- * (atomically), check one against a job, inspect one. The rules live in src/core/authz/; this module reads
+ * (atomically, under a lock: two co-signers at once never lose a signature), check one against a job, inspect
+ * one. The rules live in src/core/authz/; this module reads
  * and writes the files around them.
  */
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import {
   type AuthorizationGrant,
   type AuthorizationInput,
@@ -23,6 +24,7 @@ import { CAPABILITY_RISK, type RiskClass, riskRank } from '../core/types.js';
 import { AurionError, ioError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readSmallFile } from '../io/files.js';
+import { acquireLock, describeOwner, lockedHint } from '../io/lock.js';
 
 /**
  * Reads an authorization file: IO_ERROR when it cannot be opened or is not a regular file;
@@ -76,22 +78,50 @@ export interface CosignedAuthorization {
   readonly signatures: readonly string[];
 }
 
-/** Adds `key`'s signature to the authorization at `path`, replacing the file atomically. */
+/**
+ * Adds `key`'s signature to the authorization at `path`, replacing the file atomically. The read, the signing
+ * and the write happen under an exclusive lock, `<file>.lock` beside the file (the file a symbolic link points
+ * to), so co-signers working at once each add their signature to what the one before them wrote. A co-signer
+ * that still holds the lock after `lockTimeoutMs` (default 60 s) is IO_ERROR, naming it; the lock of a process
+ * of this host that died is taken over.
+ */
 export async function signAuthorizationFile(
   path: string,
   key: Ed25519PrivateKey,
+  options: { readonly lockTimeoutMs?: number } = {},
 ): Promise<CosignedAuthorization> {
-  const before = await readAuthorizationFile(path);
-  const { envelope, added } = addAuthorizationSignature(before, key, { source: path });
-  if (added) await writeFileAtomic(path, envelope);
-  const parsed = parseAuthorization(envelope, path);
-  return {
-    path,
-    id: parsed.statement.id,
-    keyId: key.publicKey.keyId,
-    added,
-    signatures: parsed.envelope.signatures.map((s) => s.keyid),
-  };
+  let file: string;
+  try {
+    file = await realpath(path);
+  } catch (e) {
+    throw ioError(path, 'read authorization', e);
+  }
+  const lock = await acquireLock(`${file}.lock`, {
+    ...(options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs }),
+    lockedError: (lockPath, owner) =>
+      new AurionError(
+        'IO_ERROR',
+        `cannot co-sign ${path}: ${describeOwner(owner)} is co-signing it (${lockPath})`,
+        {
+          hint: lockedHint(lockPath, owner, 'co-sign'),
+        },
+      ),
+  });
+  try {
+    const before = await readAuthorizationFile(path);
+    const { envelope, added } = addAuthorizationSignature(before, key, { source: path });
+    if (added) await writeFileAtomic(path, envelope);
+    const parsed = parseAuthorization(envelope, path);
+    return {
+      path,
+      id: parsed.statement.id,
+      keyId: key.publicKey.keyId,
+      added,
+      signatures: parsed.envelope.signatures.map((s) => s.keyid),
+    };
+  } finally {
+    await lock.release();
+  }
 }
 
 /** The verdict of `authz verify`: ok, or the error that stopped it (id null when the file did not parse). */

@@ -18,15 +18,23 @@
  */
 import { createReadStream, type Dirent } from 'node:fs';
 import { lstat, mkdir, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { decodeUtf8, JsonParseError, parseJson } from '../core/json.js';
 import { schemaIssues } from '../core/schema.js';
 import type { Capability, RiskClass } from '../core/types.js';
 import { AurionError, ioError } from '../errors.js';
 import { registryIndex } from '../generated/validators.js';
 import { INPUT_LIMITS, isMissing, openRegularFile, readSmallFileIfExists } from '../io/files.js';
+import {
+  acquireLock,
+  describeOwner,
+  isBreakFileOf,
+  isStale,
+  type LockOptions,
+  lockedHint,
+  readOwner,
+} from '../io/lock.js';
 import { isValidIndexFast } from './index-shape.js';
-import { acquireLock, isBreakFileOf, isStale, readOwner } from './lock.js';
 import { PLUGIN_NAME, SEMVER } from './reference.js';
 import { disown, own, ownerIsDead, syncDir, tempName, tempOwner } from './scratch.js';
 import { copyToNewFile } from './transfer.js';
@@ -187,6 +195,18 @@ export class DirectoryRegistry {
 
   get lockPath(): string {
     return join(this.root, LOCK_FILE);
+  }
+
+  /** The index lock: owner records under the registry's scratch names, which its clean-up knows. */
+  private lockOptions(): LockOptions {
+    return {
+      timeoutMs: this.lockTimeoutMs,
+      tempPath: (lockPath) => tempName(dirname(lockPath)),
+      lockedError: (lockPath, owner) =>
+        new AurionError('REGISTRY_ERROR', `registry is locked by ${describeOwner(owner)} (${lockPath})`, {
+          hint: lockedHint(lockPath, owner, 'publish'),
+        }),
+    };
   }
 
   bundlePath(name: string, version: string): string {
@@ -362,7 +382,7 @@ export class DirectoryRegistry {
         onProgress: options.onProgress,
       });
 
-      const lock = await acquireLock(this.lockPath, { timeoutMs: this.lockTimeoutMs });
+      const lock = await acquireLock(this.lockPath, this.lockOptions());
       try {
         const { index } = await this.readIndexFile(early);
         const existing = this.decide(index, bundle);
@@ -427,7 +447,7 @@ export class DirectoryRegistry {
         hint: 'check the --registry path; a registry is created by the first publish',
       });
     }
-    const lock = await acquireLock(this.lockPath, { timeoutMs: this.lockTimeoutMs });
+    const lock = await acquireLock(this.lockPath, this.lockOptions());
     try {
       return await work();
     } finally {

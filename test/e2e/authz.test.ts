@@ -3,16 +3,20 @@
  * policies with authorizers and thresholds, malformed input, and OpenSSL as an independent verifier.
  */
 import assert from 'node:assert/strict';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { before, describe, it } from 'node:test';
 import { writeBundle } from '../../src/core/bundle/index.js';
+import { loadPrivateKey } from '../../src/core/keys.js';
 import { writeStreamAtomic } from '../../src/io/atomic.js';
+import { acquireLock } from '../../src/io/lock.js';
+import { signAuthorizationFile } from '../../src/ops/authz.js';
 import { opensslVerifies } from '../fixtures/checkers.js';
 import { sha256 as sha256Hex } from '../fixtures/digest.js';
 import { seededModule as moduleBytes } from '../fixtures/modules.js';
-import { assertCliError, runCli, tempDir } from '../helpers.js';
+import { assertCliError, expectAurionError, runCli, tempDir } from '../helpers.js';
+import { deadPid, lockRecord } from '../registry/util.js';
 
 const TYPE = 'application/vnd.aurion.authorization.v1+json';
 const AT = '2026-12-10T12:00:00Z';
@@ -312,6 +316,72 @@ describe('authz sign', () => {
       4,
       'IO_ERROR',
     );
+  });
+});
+
+describe('authz sign: co-signers at once', () => {
+  const keyIds = async (file: string) =>
+    JSON.parse(await readFile(file, 'utf8')).signatures.map((s: { keyid: string }) => s.keyid);
+
+  it('a co-sign waits for the lock beside the file, then signs what the holder wrote (also through a link)', async () => {
+    const file = join(dir, 'locked.json');
+    await writeFile(file, await readFile(single));
+    // What a co-signer holding the lock writes meanwhile: mallory's signature added to alice's.
+    const withMallory = join(dir, 'locked-mallory.json');
+    await writeFile(withMallory, await readFile(single));
+    assert.equal((await runCli(['authz', 'sign', withMallory, '--key', mallory.key])).code, 0);
+    const link = join(dir, 'locked-link.json');
+    await symlink(file, link);
+
+    const lock = await acquireLock(`${file}.lock`);
+    let exited = false;
+    const cosign = runCli(['authz', 'sign', link, '--key', bob.key, '--json']).finally(() => {
+      exited = true;
+    });
+    await new Promise((ok) => setTimeout(ok, 1000));
+    assert.equal(exited, false, 'the co-sign did not wait for the lock');
+    assert.deepEqual(await keyIds(file), [alice.keyId]);
+    await writeFile(file, await readFile(withMallory));
+    await lock.release();
+
+    const r = await cosign;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json.added, true);
+    assert.deepEqual(r.json.signatures, [alice.keyId, mallory.keyId, bob.keyId]);
+    assert.deepEqual(await keyIds(file), [alice.keyId, mallory.keyId, bob.keyId]);
+    assert.equal((await readdir(dir)).filter((n) => n.includes('locked.json.lock')).length, 0);
+  });
+
+  it('takes over the lock of a co-signer that died, and leaves no lock behind', async () => {
+    const file = join(dir, 'stale.json');
+    await writeFile(file, await readFile(single));
+    await writeFile(`${file}.lock`, lockRecord(await deadPid()));
+    const r = await runCli(['authz', 'sign', file, '--key', bob.key, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(await keyIds(file), [alice.keyId, bob.keyId]);
+    assert.equal((await readdir(dir)).filter((n) => n.includes('stale.json')).length, 1);
+  });
+
+  it('a live co-signer keeping the lock past the timeout: IO_ERROR naming it, the file unchanged', async () => {
+    const file = join(dir, 'busy.json');
+    await writeFile(file, await readFile(single));
+    const record = lockRecord(process.ppid); // the test runner's parent: alive for the whole test
+    await writeFile(`${file}.lock`, record);
+    const key = loadPrivateKey(await readFile(bob.key), undefined, bob.key);
+    const err = await expectAurionError(
+      () => signAuthorizationFile(file, key, { lockTimeoutMs: 50 }),
+      'IO_ERROR',
+    );
+    assert.match(
+      err.message,
+      new RegExp(`^cannot co-sign .*busy\\.json: pid ${process.ppid} on host .* is co-signing it`),
+    );
+    assert.match(
+      err.hint ?? '',
+      /^retry when that co-sign is done; if no such process is running any more, remove .*busy\.json\.lock$/,
+    );
+    assert.deepEqual(await keyIds(file), [alice.keyId]);
+    assert.equal(await readFile(`${file}.lock`, 'utf8'), record);
   });
 });
 

@@ -21,10 +21,10 @@ import { WasmScanner } from '../../src/core/wasm/scanner.js';
 import { AurionError } from '../../src/errors.js';
 import { registryIndex } from '../../src/generated/validators.js';
 import { readBundle, scanBundle } from '../../src/io/bundle-file.js';
+import { readOwner } from '../../src/io/lock.js';
 import { parseChallenges, parseTokenResponse } from '../../src/registry/auth.js';
 import { parseRegistryIndex } from '../../src/registry/directory.js';
 import { describeRefusal } from '../../src/registry/http.js';
-import { readOwner } from '../../src/registry/lock.js';
 import { bundleLayer } from '../../src/registry/oci-artifact.js';
 import { ROOT } from '../helpers.js';
 

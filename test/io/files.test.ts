@@ -137,7 +137,7 @@ describe('every reader of input files goes through it', () => {
     async (t) => {
       const s = await specialFiles(t);
       const { lookupCredentials } = await import('../../src/registry/auth.js');
-      const { readOwner } = await import('../../src/registry/lock.js');
+      const { readOwner } = await import('../../src/io/lock.js');
       const { DirectoryRegistry } = await import('../../src/registry/directory.js');
       for (const special of [s.fifo, s.zero]) {
         const docker = await tempDir(t);

@@ -233,6 +233,28 @@ describe('directory registry: publish', () => {
     ]);
   });
 
+  it('a publisher that outlives the lock timeout is named: REGISTRY_ERROR, nothing stored', async (t) => {
+    const base = await tempDir(t);
+    const root = join(base, 'registry');
+    await mkdir(root);
+    // The parent of this test process is alive for the whole test: its lock is never stale.
+    await writeFile(join(root, '.index.lock'), lockRecord(process.ppid));
+    const reg = new DirectoryRegistry(root, { lockTimeoutMs: 50 });
+    const b = await fakeBundle(base, 'dns-enum', '1.0.0');
+    const err = await expectAurionError(() => reg.publish(b.path, b.entry), 'REGISTRY_ERROR');
+    assert.match(
+      err.message,
+      new RegExp(`^registry is locked by pid ${process.ppid} on host .* \\(.*\\.index\\.lock\\)$`),
+    );
+    assert.match(
+      err.hint ?? '',
+      /^retry when that publish is done; if no such process is running any more, remove /,
+    );
+    // The staging folder is left, empty: no index, no bundle.
+    assert.deepEqual((await readdir(root)).sort(), ['.index.lock', 'plugins']);
+    assert.deepEqual(await readdir(join(root, 'plugins')), []);
+  });
+
   it('a bundle file without an index entry is not published, and publishing that version replaces it', async (t) => {
     const base = await tempDir(t);
     const root = join(base, 'registry');

@@ -1,6 +1,7 @@
 /**
- * An exclusive lock file for the directory registry's index, safe between processes on one host and tolerant
- * of crashes.
+ * An exclusive lock file, safe between processes on one host and tolerant of crashes: the directory registry's
+ * index lock (src/registry/directory.ts), and the lock beside an authorization that is co-signed in place
+ * (src/ops/authz.ts).
  *
  * - Taking the lock: the owner record (pid, hostname, time, random token) is written to a temporary file, then
  *   hard-linked to the lock path. link(2) fails with EEXIST exactly like open(O_CREAT|O_EXCL), and the lock file
@@ -19,8 +20,9 @@ import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AurionError, ioError } from '../errors.js';
-import { INPUT_LIMITS, isMissing, readSmallFileIfExists } from '../io/files.js';
-import { disown, isProcessAlive, own, tempName } from './scratch.js';
+import { disown, own, removeDeadTemps, tempPathFor } from './atomic.js';
+import { INPUT_LIMITS, isMissing, readSmallFileIfExists } from './files.js';
+import { isProcessAlive } from './owner.js';
 
 export interface LockOwner {
   readonly pid: number;
@@ -32,6 +34,14 @@ export interface LockOwner {
 export interface LockOptions {
   /** How long to wait for a live owner before giving up (default 60 s). */
   readonly timeoutMs?: number;
+  /**
+   * Where an owner record is written before it is linked into place, beside the lock (default: a temporary
+   * name of src/io/atomic.ts, whose leftovers of dead processes are removed once the lock is taken). The
+   * directory registry passes its own scratch names, which its clean-up knows.
+   */
+  readonly tempPath?: (lockPath: string) => string;
+  /** The error when a live owner still held the lock at the deadline (default: IO_ERROR naming the owner). */
+  readonly lockedError?: (lockPath: string, owner: LockOwner | 'unreadable') => AurionError;
 }
 
 export interface HeldLock {
@@ -46,17 +56,21 @@ const MAX_BREAK_DEPTH = 4;
 /** Takes the lock at `path`, waiting (with backoff) while a live process holds it. */
 export async function acquireLock(path: string, options: LockOptions = {}): Promise<HeldLock> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  const tempPath = options.tempPath ?? tempPathFor;
   let delay = 5;
   for (;;) {
-    const held = await tryCreate(path);
-    if (held !== undefined) return held;
+    const held = await tryCreate(path, tempPath);
+    if (held !== undefined) {
+      if (options.tempPath === undefined) await removeDeadTemps(path);
+      return held;
+    }
     const current = await readOwner(path);
     if (current === 'gone') continue;
     if (current !== 'unreadable' && isStale(current)) {
-      await breakStale(path, current, 0);
+      await breakStale(path, current, 0, tempPath);
       continue;
     }
-    if (Date.now() >= deadline) throw lockedError(path, current);
+    if (Date.now() >= deadline) throw (options.lockedError ?? lockedError)(path, current);
     await sleep(delay + Math.floor(Math.random() * delay));
     delay = Math.min(delay * 2, 250);
   }
@@ -100,14 +114,17 @@ export function isStale(owner: LockOwner): boolean {
 }
 
 /** Creates the lock file atomically with our owner record; undefined when it already exists. */
-async function tryCreate(path: string): Promise<HeldLock | undefined> {
+async function tryCreate(
+  path: string,
+  tempPath: (lockPath: string) => string,
+): Promise<HeldLock | undefined> {
   const owner: LockOwner = {
     pid: process.pid,
     hostname: hostname(),
     created_at: new Date().toISOString(),
     token: randomBytes(16).toString('hex'),
   };
-  const tmp = tempName(dirname(path));
+  const tmp = tempPath(path);
   own(tmp);
   try {
     try {
@@ -146,14 +163,19 @@ async function release(path: string, token: string): Promise<void> {
 }
 
 /** Deletes the stale lock `path` of `stale`, unless someone else is doing so (see the module comment). */
-async function breakStale(path: string, stale: LockOwner, depth: number): Promise<void> {
+async function breakStale(
+  path: string,
+  stale: LockOwner,
+  depth: number,
+  tempPath: (lockPath: string) => string,
+): Promise<void> {
   const breakPath = `${path}.break-${stale.token}`;
-  const held = await tryCreate(breakPath);
+  const held = await tryCreate(breakPath, tempPath);
   if (held === undefined) {
     // Someone is breaking it now, or died doing so; in that case break their break file first.
     const breaker = await readOwner(breakPath);
     if (breaker !== 'gone' && breaker !== 'unreadable' && isStale(breaker) && depth < MAX_BREAK_DEPTH) {
-      await breakStale(breakPath, breaker, depth + 1);
+      await breakStale(breakPath, breaker, depth + 1, tempPath);
     } else {
       await sleep(5);
     }
@@ -177,15 +199,22 @@ export function isBreakFileOf(lockPath: string, name: string): boolean {
   return name.startsWith(prefix) && /^[0-9a-f]{32}(?:\.break-[0-9a-f]{32})*$/.test(name.slice(prefix.length));
 }
 
+/** Who holds a lock, for messages: `pid 123 on host build-7 since 2026-12-03T07:00:00.000Z`. */
+export function describeOwner(owner: LockOwner | 'unreadable'): string {
+  return owner === 'unreadable'
+    ? 'an unknown process (the lock file does not hold an owner record)'
+    : `pid ${owner.pid} on host ${owner.hostname} since ${owner.created_at}`;
+}
+
+/** What to do about a lock still held at the deadline: wait, or remove it when its owner is known to be gone. */
+export function lockedHint(path: string, owner: LockOwner | 'unreadable', work: string): string {
+  return owner !== 'unreadable' && owner.hostname !== hostname()
+    ? `retry when that ${work} is done; if host ${owner.hostname} no longer runs it, remove ${path}`
+    : `retry when that ${work} is done; if no such process is running any more, remove ${path}`;
+}
+
 function lockedError(path: string, owner: LockOwner | 'unreadable'): AurionError {
-  const who =
-    owner === 'unreadable'
-      ? 'an unknown process (the lock file does not hold an owner record)'
-      : `pid ${owner.pid} on host ${owner.hostname} since ${owner.created_at}`;
-  return new AurionError('REGISTRY_ERROR', `registry is locked by ${who} (${path})`, {
-    hint:
-      owner !== 'unreadable' && owner.hostname !== hostname()
-        ? `retry when that publish is done; if host ${owner.hostname} no longer runs it, remove ${path}`
-        : `retry when that publish is done; if no such process is running any more, remove ${path}`,
+  return new AurionError('IO_ERROR', `${path} is locked by ${describeOwner(owner)}`, {
+    hint: lockedHint(path, owner, 'work'),
   });
 }

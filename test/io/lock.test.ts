@@ -4,11 +4,11 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { acquireLock, isBreakFileOf, readOwner } from '../../src/registry/lock.js';
+import { acquireLock, isBreakFileOf, readOwner } from '../../src/io/lock.js';
 import { expectAurionError, ROOT, tempDir } from '../helpers.js';
-import { deadPid, lockRecord } from './util.js';
+import { deadPid, lockRecord } from '../registry/util.js';
 
-describe('registry lock', () => {
+describe('lock files', () => {
   it('is exclusive: a second taker waits until the first releases', async (t) => {
     const dir = await tempDir(t);
     const path = join(dir, '.index.lock');
@@ -32,12 +32,12 @@ describe('registry lock', () => {
     assert.deepEqual(await readdir(dir), []);
   });
 
-  it('gives up with REGISTRY_ERROR naming the owner when a live process keeps it', async (t) => {
+  it('gives up with IO_ERROR naming the owner when a live process keeps it', async (t) => {
     const dir = await tempDir(t);
     const path = join(dir, '.index.lock');
     // The parent of this test process is alive for the whole test.
     await writeFile(path, lockRecord(process.ppid));
-    const err = await expectAurionError(() => acquireLock(path, { timeoutMs: 50 }), 'REGISTRY_ERROR');
+    const err = await expectAurionError(() => acquireLock(path, { timeoutMs: 50 }), 'IO_ERROR');
     assert.match(err.message, new RegExp(`locked by pid ${process.ppid} on host`));
     assert.match(err.hint ?? '', /remove .*\.index\.lock/);
     assert.equal(await readFile(path, 'utf8'), lockRecord(process.ppid));
@@ -57,7 +57,7 @@ describe('registry lock', () => {
     const dir = await tempDir(t);
     const path = join(dir, '.index.lock');
     await writeFile(path, lockRecord(await deadPid(), `not-${hostname()}`));
-    const err = await expectAurionError(() => acquireLock(path, { timeoutMs: 50 }), 'REGISTRY_ERROR');
+    const err = await expectAurionError(() => acquireLock(path, { timeoutMs: 50 }), 'IO_ERROR');
     assert.match(err.hint ?? '', /if host not-/);
   });
 
@@ -65,7 +65,7 @@ describe('registry lock', () => {
     const dir = await tempDir(t);
     const path = join(dir, '.index.lock');
     await writeFile(path, 'garbage');
-    const err = await expectAurionError(() => acquireLock(path, { timeoutMs: 50 }), 'REGISTRY_ERROR');
+    const err = await expectAurionError(() => acquireLock(path, { timeoutMs: 50 }), 'IO_ERROR');
     assert.match(err.message, /unknown process/);
     assert.equal(await readFile(path, 'utf8'), 'garbage');
   });
@@ -96,7 +96,7 @@ describe('registry lock', () => {
       script,
       `import { appendFileSync } from 'node:fs';
        import { setTimeout as sleep } from 'node:timers/promises';
-       const { acquireLock } = await import(${JSON.stringify(join(ROOT, 'dist/src/registry/lock.js'))});
+       const { acquireLock } = await import(${JSON.stringify(join(ROOT, 'dist/src/io/lock.js'))});
        const [path, log] = process.argv.slice(2);
        for (let i = 0; i < 3; i++) {
          const lock = await acquireLock(path, { timeoutMs: 30000 });
