@@ -1,6 +1,6 @@
 /** Test helpers shared by unit and end-to-end tests. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -75,6 +75,22 @@ export function runCli(args: readonly string[], options: RunOptions = {}): Promi
       resolve({ code: code ?? -1, stdout, stderr: Buffer.concat(err).toString('utf8'), json });
     });
     child.stdin.end(options.input ?? '');
+  });
+}
+
+/**
+ * Runs the real CLI on a pseudo-terminal (util-linux `script`), as a user's shell would; resolves with what the
+ * terminal showed, stdout and stderr together.
+ */
+export function runCliOnTty(args: readonly string[]): Promise<string> {
+  return new Promise<string>((ok, fail) => {
+    const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+    execFile(
+      'script',
+      ['-qec', command, '/dev/null'],
+      { env: { ...process.env, NO_COLOR: '1' } },
+      (e, stdout) => (e === null ? ok(stdout) : fail(e)),
+    );
   });
 }
 

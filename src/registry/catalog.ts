@@ -154,8 +154,10 @@ export class DirectoryCatalog {
         'NOT_FOUND',
         `no version ${version} of ${name} in registry ${this.store.location}`,
       );
+    const onProgress =
+      options.onProgress === undefined ? undefined : (done: number) => options.onProgress?.(done, info.size);
     if (view.trusted !== undefined) {
-      await view.trusted.download(targetPath(name, version), tmpPath);
+      await view.trusted.download(targetPath(name, version), tmpPath, onProgress);
       const digest = { sha256: info.sha256, size: info.size };
       if (options.scan === undefined) return digest;
       return { ...digest, scanned: await scanFile(tmpPath, info.size, options.scan) };
@@ -164,10 +166,7 @@ export class DirectoryCatalog {
     const copyOptions = {
       expected: { sha256: info.sha256, size: info.size },
       what: `${name}@${version} in ${this.store.location} (${targetPath(name, version)})`,
-      onProgress:
-        options.onProgress === undefined
-          ? undefined
-          : (done: number) => options.onProgress?.(done, info.size),
+      onProgress,
       target: options.output,
     };
     return options.scan === undefined

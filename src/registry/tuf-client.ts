@@ -39,14 +39,26 @@ export type Fetched =
 
 /** tuf-js's fetcher over a TufSource (a status other than 200 is tuf-js's DownloadHTTPError). */
 class SourceFetcher extends BaseFetcher {
+  /** Told the size of every piece fetched while it is set (a target downloaded with progress). */
+  onBytes: ((bytes: number) => void) | undefined;
+
   constructor(private readonly source: TufSource) {
     super();
   }
 
   override async fetch(url: string): Promise<ReadableStream<Uint8Array<ArrayBuffer>>> {
     const fetched = await this.source.fetchFile(url);
-    if ('body' in fetched) return fetched.body;
-    throw new DownloadHTTPError(fetched.message, fetched.status);
+    if (!('body' in fetched)) throw new DownloadHTTPError(fetched.message, fetched.status);
+    const onBytes = this.onBytes;
+    if (onBytes === undefined) return fetched.body;
+    return fetched.body.pipeThrough(
+      new TransformStream<Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>>({
+        transform(chunk, controller) {
+          onBytes(chunk.byteLength);
+          controller.enqueue(chunk);
+        },
+      }),
+    );
   }
 }
 
@@ -88,18 +100,32 @@ export class TrustedTargets {
   constructor(
     readonly targets: readonly TargetSpec[],
     private readonly updater: Updater,
+    private readonly fetcher: SourceFetcher,
     private readonly source: TufSource,
     private readonly scratch: string,
   ) {}
 
-  /** Downloads a signed target into the new file `file`, checked against its signed length and hashes. */
-  async download(path: string, file: string): Promise<void> {
+  /**
+   * Downloads a signed target into the new file `file`, checked against its signed length and hashes;
+   * `onProgress` is told the bytes received so far as they arrive.
+   */
+  async download(path: string, file: string, onProgress?: (done: number) => void): Promise<void> {
+    let done = 0;
+    this.fetcher.onBytes =
+      onProgress === undefined
+        ? undefined
+        : (bytes) => {
+            done += bytes;
+            onProgress(done);
+          };
     try {
       const info = await this.updater.getTargetInfo(path);
       if (info === undefined) throw new Error(`target ${path} is not signed`);
       await this.updater.downloadTarget(info, file);
     } catch (e) {
       throw untrusted(this.source.location, e, 'targets');
+    } finally {
+      this.fetcher.onBytes = undefined;
     }
   }
 
@@ -166,12 +192,13 @@ export async function openTrusted(source: TufSource, trust: TufTrust): Promise<T
   try {
     for (const [name, bytes] of cached) await writeFileAtomic(join(scratch, name), bytes);
     let updater: Updater;
+    const fetcher = new SourceFetcher(source);
     try {
       updater = new Updater({
         metadataDir: scratch,
         metadataBaseUrl: source.metadataUrl,
         targetBaseUrl: source.targetsUrl,
-        fetcher: new SourceFetcher(source),
+        fetcher,
         config: { prefixTargetsWithHash: false },
       });
       await updater.refresh();
@@ -200,7 +227,7 @@ export async function openTrusted(source: TufSource, trust: TufTrust): Promise<T
       sha256: t.hashes['sha256'] ?? '',
       custom: t.custom as unknown as TargetSpec['custom'],
     }));
-    return new TrustedTargets(list, updater, source, scratch);
+    return new TrustedTargets(list, updater, fetcher, source, scratch);
   } catch (e) {
     await rm(scratch, { recursive: true, force: true }).catch(() => {});
     throw e;

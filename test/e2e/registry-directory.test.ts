@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -12,9 +12,9 @@ import { signedWasmBundle, writeBundleFile } from '../fixtures/bundles.js';
 import { sha256 } from '../fixtures/digest.js';
 import { envelopeBytes, writePem } from '../fixtures/keys.js';
 import { containerManifest, wasmManifest } from '../fixtures/manifests.js';
-import { TINY_WASM } from '../fixtures/modules.js';
+import { progressSizedModule, TINY_WASM } from '../fixtures/modules.js';
 import { alice, bob, fileSha, setup } from '../fixtures/registry.js';
-import { assertCliError, BIN, runCli } from '../helpers.js';
+import { assertCliError, BIN, runCli, runCliOnTty } from '../helpers.js';
 import { deadPid, lockRecord } from '../registry/util.js';
 
 describe('publish and pull: directory registry (end to end)', () => {
@@ -482,34 +482,15 @@ Module._load = function (request, ...rest) { fs.appendFileSync(${JSON.stringify(
 
   it('shows progress on a terminal for a large bundle, never with --json', async (t) => {
     const { dir, aliceKey, registry } = await setup(t);
-    // A 5 MiB module: above the few MiB from which progress is shown.
-    const big = Buffer.concat([
-      TINY_WASM,
-      Buffer.from([0x00, 0x81, 0x80, 0xc0, 0x02, 0x00]),
-      randomBytes(0x500000),
-    ]);
     const { path } = await signedWasmBundle(dir, alice, {
       name: 'big.aurion',
       fields: { version: '5.0.0' },
-      module: big,
+      module: progressSizedModule(),
     });
-    // `script` runs the command on a pseudo-terminal, as a user's shell would.
-    const onTty = (args: string[]) =>
-      new Promise<string>((ok, fail) => {
-        const command = [process.execPath, BIN, ...args]
-          .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
-          .join(' ');
-        execFile(
-          'script',
-          ['-qec', command, '/dev/null'],
-          { env: { ...process.env, NO_COLOR: '1' } },
-          (e, stdout) => (e === null ? ok(stdout) : fail(e)),
-        );
-      });
-    const shown = await onTty(['publish', path, '--registry', registry, '--trusted-key', aliceKey]);
+    const shown = await runCliOnTty(['publish', path, '--registry', registry, '--trusted-key', aliceKey]);
     assert.match(shown, /\r(verifying|publishing) +\d+% [\d.]+\/[\d.]+ MiB/);
     assert.match(shown, /published dns-enum@5\.0\.0/);
-    const pulled = await onTty([
+    const pulled = await runCliOnTty([
       'pull',
       'dns-enum@5.0.0',
       '--registry',
@@ -518,7 +499,7 @@ Module._load = function (request, ...rest) { fs.appendFileSync(${JSON.stringify(
       join(dir, 'p.aurion'),
     ]);
     assert.match(pulled, /\rdownloading +\d+%/);
-    const json = await onTty([
+    const json = await runCliOnTty([
       'pull',
       'dns-enum@5.0.0',
       '--registry',

@@ -7,9 +7,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFile, cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { signedWasmBundle } from '../fixtures/bundles.js';
 import { ed25519Key, writePem } from '../fixtures/keys.js';
+import { progressSizedModule } from '../fixtures/modules.js';
 import { alice, setup } from '../fixtures/registry.js';
-import { assertCliError, BIN, runCli } from '../helpers.js';
+import { assertCliError, BIN, runCli, runCliOnTty } from '../helpers.js';
 
 type Setup = Awaited<ReturnType<typeof setup>>;
 
@@ -364,6 +366,58 @@ describe('signed registry (TUF): clients detect every attack', () => {
     assertCliError(refusedPull.r, 1, 'KEY_UNTRUSTED');
     assert.match(refusedPull.r.json.error.message, /out-[a-z0-9]+\.aurion/);
     assert.equal(await exists(refusedPull.out), false, 'no output file');
+  });
+
+  it('a signed pull shows its download progress on a terminal, never with --json', async (t) => {
+    const s = await populated(t);
+    const { path } = await signedWasmBundle(s.dir, alice, {
+      name: 'big.aurion',
+      fields: { version: '5.0.0' },
+      module: progressSizedModule(),
+    });
+    const published = await runCli(['publish', path, '--registry', s.registry, '--trusted-key', s.aliceKey]);
+    assert.equal(published.code, 0, published.stderr);
+    const keys = await roleKeys(s.dir);
+    const init = await runCli([
+      'registry',
+      'init',
+      s.registry,
+      '--root-key',
+      keys.files['root']!,
+      ...keys.online,
+    ]);
+    assert.equal(init.code, 0, init.stderr);
+    const client = [
+      '--tuf-root',
+      join(s.registry, 'metadata', '1.root.json'),
+      '--tuf-cache',
+      join(s.dir, 'cache'),
+    ];
+    const out = join(s.dir, 'p.aurion');
+    const shown = await runCliOnTty([
+      'pull',
+      'dns-enum@5.0.0',
+      '--registry',
+      s.registry,
+      '-o',
+      out,
+      ...client,
+    ]);
+    assert.match(shown, /\rdownloading +\d+% [\d.]+\/[\d.]+ MiB/);
+    assert.match(shown, /registry metadata: signed/);
+    assert.deepEqual(await readFile(out), await readFile(path));
+    const json = await runCliOnTty([
+      'pull',
+      'dns-enum@5.0.0',
+      '--registry',
+      s.registry,
+      '-o',
+      join(s.dir, 'q.aurion'),
+      ...client,
+      '--json',
+    ]);
+    assert.doesNotMatch(json, /\r[a-z]+ +\d+%/);
+    assert.match(json, /"signed": true/);
   });
 
   it('rollback: older metadata after the client saw newer is REGISTRY_UNTRUSTED', async (t) => {
