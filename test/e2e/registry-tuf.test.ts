@@ -369,30 +369,15 @@ describe('signed registry (TUF): clients detect every attack', () => {
   });
 
   it('a signed pull shows its download progress on a terminal, never with --json', async (t) => {
-    const s = await populated(t);
+    const s = await signed(t);
     const { path } = await signedWasmBundle(s.dir, alice, {
       name: 'big.aurion',
       fields: { version: '5.0.0' },
       module: progressSizedModule(),
     });
-    const published = await runCli(['publish', path, '--registry', s.registry, '--trusted-key', s.aliceKey]);
+    const trust = ['--trusted-key', s.aliceKey];
+    const published = await runCli(['publish', path, '--registry', s.registry, ...trust, ...s.keys.online]);
     assert.equal(published.code, 0, published.stderr);
-    const keys = await roleKeys(s.dir);
-    const init = await runCli([
-      'registry',
-      'init',
-      s.registry,
-      '--root-key',
-      keys.files['root']!,
-      ...keys.online,
-    ]);
-    assert.equal(init.code, 0, init.stderr);
-    const client = [
-      '--tuf-root',
-      join(s.registry, 'metadata', '1.root.json'),
-      '--tuf-cache',
-      join(s.dir, 'cache'),
-    ];
     const out = join(s.dir, 'p.aurion');
     const shown = await runCliOnTty([
       'pull',
@@ -401,7 +386,7 @@ describe('signed registry (TUF): clients detect every attack', () => {
       s.registry,
       '-o',
       out,
-      ...client,
+      ...s.client,
     ]);
     assert.match(shown, /\rdownloading +\d+% [\d.]+\/[\d.]+ MiB/);
     assert.match(shown, /registry metadata: signed/);
@@ -413,7 +398,7 @@ describe('signed registry (TUF): clients detect every attack', () => {
       s.registry,
       '-o',
       join(s.dir, 'q.aurion'),
-      ...client,
+      ...s.client,
       '--json',
     ]);
     assert.doesNotMatch(json, /\r[a-z]+ +\d+%/);
