@@ -170,6 +170,7 @@ export async function pullBundle(spec: string, options: PullOptions): Promise<Pu
       const fetched = await registry.fetch(name, version, tmp, {
         output,
         onProgress: onTransfer,
+        onScanProgress: (done, total) => options.onProgress?.('verify', done, total),
         ...(trust === undefined
           ? {}
           : {

@@ -160,7 +160,11 @@ export class DirectoryCatalog {
       await view.trusted.download(targetPath(name, version), tmpPath, onProgress);
       const digest = { sha256: info.sha256, size: info.size };
       if (options.scan === undefined) return digest;
-      return { ...digest, scanned: await scanFile(tmpPath, info.size, options.scan) };
+      const onScanProgress =
+        options.onScanProgress === undefined
+          ? undefined
+          : (done: number) => options.onScanProgress?.(done, info.size);
+      return { ...digest, scanned: await scanFile(tmpPath, info.size, options.scan, onScanProgress) };
     }
     const stream = await this.store.openBundle(name, version);
     const copyOptions = {

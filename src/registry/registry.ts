@@ -60,12 +60,18 @@ export interface Fetched<T = undefined> {
 export interface FetchOptions<T> {
   /** The file the user asked for, in messages (the bytes go to a temporary file beside it). */
   readonly output: string;
+  /** The bytes received so far, as they arrive (a scan in the same pass goes at that pace). */
   readonly onProgress?: (done: number, total: number) => void;
   /**
    * Reads the bundle as it is written, in the same pass (transfer.ts copyAndScan): pull verifies while it
    * downloads. Its verdict counts only once the bytes matched the registry's digest.
    */
   readonly scan?: Scanner<T>;
+  /**
+   * The bytes the scan has read so far, when it reads the file after the download instead: a TUF target is
+   * checked by tuf-js as a whole first.
+   */
+  readonly onScanProgress?: (done: number, total: number) => void;
 }
 
 /** A trust policy a registry itself imposes on every bundle published to it. */

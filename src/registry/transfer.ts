@@ -137,9 +137,27 @@ async function feed(tee: PassThrough, chunk: Uint8Array): Promise<void> {
   });
 }
 
-/** Scans a file that was copied and checked already (a TUF download), from its start. */
-export function scanFile<T>(path: string, size: number, scan: Scanner<T>): Promise<T> {
-  return scan(createReadStream(path, { highWaterMark: 1024 * 1024 }), size);
+/**
+ * Scans a file that was copied and checked already (a TUF download), from its start; `onProgress` is told the
+ * bytes read so far.
+ */
+export function scanFile<T>(
+  path: string,
+  size: number,
+  scan: Scanner<T>,
+  onProgress?: (done: number) => void,
+): Promise<T> {
+  const file = createReadStream(path, { highWaterMark: 1024 * 1024 });
+  if (onProgress !== undefined) {
+    let done = 0;
+    // A second listener beside the scanner's: the stream flows from the next tick, once the scanner, called
+    // just below, has attached its own.
+    file.on('data', (chunk) => {
+      done += chunk.length;
+      onProgress(done);
+    });
+  }
+  return scan(file, size);
 }
 
 async function copy(

@@ -368,7 +368,7 @@ describe('signed registry (TUF): clients detect every attack', () => {
     assert.equal(await exists(refusedPull.out), false, 'no output file');
   });
 
-  it('a signed pull shows its download progress on a terminal, never with --json', async (t) => {
+  it('a signed pull shows its download progress on a terminal, then its verification; never with --json', async (t) => {
     const s = await signed(t);
     const { path } = await signedWasmBundle(s.dir, alice, {
       name: 'big.aurion',
@@ -389,8 +389,22 @@ describe('signed registry (TUF): clients detect every attack', () => {
       ...s.client,
     ]);
     assert.match(shown, /\rdownloading +\d+% [\d.]+\/[\d.]+ MiB/);
+    assert.doesNotMatch(shown, /verifying/, 'without trust flags nothing is verified');
     assert.match(shown, /registry metadata: signed/);
     assert.deepEqual(await readFile(out), await readFile(path));
+    // With trust flags, tuf-js checks the whole download, then the bundle is verified from the file.
+    const verified = await runCliOnTty([
+      'pull',
+      'dns-enum@5.0.0',
+      '--registry',
+      s.registry,
+      '-o',
+      join(s.dir, 'v.aurion'),
+      ...s.client,
+      ...trust,
+    ]);
+    assert.match(verified, /\rdownloading +\d+%[^]*\rverifying +\d+% [\d.]+\/[\d.]+ MiB/);
+    assert.match(verified, /verified: signed by ed25519 key/);
     const json = await runCliOnTty([
       'pull',
       'dns-enum@5.0.0',
@@ -399,6 +413,7 @@ describe('signed registry (TUF): clients detect every attack', () => {
       '-o',
       join(s.dir, 'q.aurion'),
       ...s.client,
+      ...trust,
       '--json',
     ]);
     assert.doesNotMatch(json, /\r[a-z]+ +\d+%/);

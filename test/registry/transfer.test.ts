@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseBundleStream } from '../../src/core/bundle/reader.js';
 import { AurionError } from '../../src/errors.js';
-import { copyAndScan, copyToNewFile } from '../../src/registry/transfer.js';
+import { copyAndScan, copyToNewFile, scanFile } from '../../src/registry/transfer.js';
 import { writeBundleFile } from '../fixtures/bundles.js';
 import { wasmManifest } from '../fixtures/manifests.js';
 import { TINY_WASM } from '../fixtures/modules.js';
@@ -131,5 +131,22 @@ describe('copyAndScan: one pass, the bytes written are the bytes scanned', () =>
     assert.deepEqual(plain, expected);
     assert.equal(scanned.scanned, 'read');
     assert.deepEqual(await readFile(join(dir, 'plain')), await readFile(join(dir, 'scanned')));
+  });
+
+  it('a file scanned after its download reports the bytes read, in order, up to its size', async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, 'downloaded');
+    const count = 40; // 2.5 MiB: several reads
+    const bytes = Buffer.concat(Array.from({ length: count }, (_, i) => Buffer.alloc(CHUNK, i % 251)));
+    await writeFile(path, bytes);
+    const seen: number[] = [];
+    const scanned = await scanFile(path, bytes.length, hashingScanner, (done) => seen.push(done));
+    assert.deepEqual(scanned, digestOf(count));
+    assert.ok(seen.length > 1, `one report per read, got ${seen.length}`);
+    assert.deepEqual(
+      seen,
+      [...seen].sort((a, b) => a - b),
+    );
+    assert.equal(seen.at(-1), bytes.length);
   });
 });
