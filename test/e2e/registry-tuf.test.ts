@@ -403,7 +403,7 @@ describe('signed registry (TUF): clients detect every attack', () => {
       ...s.client,
       ...trust,
     ]);
-    assert.match(verified, /\rdownloading +\d+%[^]*\rverifying +\d+% [\d.]+\/[\d.]+ MiB/);
+    assert.match(verified, /\rdownloading +\d+%[\s\S]*\rverifying +\d+% [\d.]+\/[\d.]+ MiB/);
     assert.match(verified, /verified: signed by ed25519 key/);
     const json = await runCliOnTty([
       'pull',
