@@ -1,8 +1,7 @@
 /**
  * Authorization files (SPEC §9): create a signed envelope (never overwriting), co-sign one in place
  * (atomically, under a lock: two co-signers at once never lose a signature), check one against a job, inspect
- * one. The rules live in src/core/authz/; this module reads
- * and writes the files around them.
+ * one. The rules live in src/core/authz/; this module reads and writes the files around them.
  */
 import { realpath, stat } from 'node:fs/promises';
 import {

@@ -111,16 +111,17 @@ export class TrustedTargets {
    */
   async download(path: string, file: string, onProgress?: (done: number) => void): Promise<void> {
     let done = 0;
-    this.fetcher.onBytes =
-      onProgress === undefined
-        ? undefined
-        : (bytes) => {
-            done += bytes;
-            onProgress(done);
-          };
     try {
       const info = await this.updater.getTargetInfo(path);
       if (info === undefined) throw new Error(`target ${path} is not signed`);
+      // Set only now: looking the target up may fetch delegated metadata, which is not the download.
+      this.fetcher.onBytes =
+        onProgress === undefined
+          ? undefined
+          : (bytes) => {
+              done += bytes;
+              onProgress(done);
+            };
       await this.updater.downloadTarget(info, file);
     } catch (e) {
       throw untrusted(this.source.location, e, 'targets');
