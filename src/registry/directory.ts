@@ -600,20 +600,20 @@ function withEntry(index: RegistryIndex, name: string, version: string, entry: I
   return { schema_version: 1, plugins };
 }
 
-/** The place of each key of an entry in SPEC §7's order (orderedEntry). */
-const ENTRY_KEY_ORDER = new Map(
-  [
-    'sha256',
-    'size',
-    'risk_class',
-    'capabilities',
-    'runtime',
-    'key_id',
-    'fingerprint',
-    'published_at',
-    'yanked',
-  ].map((key, i) => [key, i]),
-);
+/** An entry's keys in SPEC §7's order: how orderedEntry writes them, and what isWrittenInOrder accepts. */
+const ENTRY_KEYS = [
+  'sha256',
+  'size',
+  'risk_class',
+  'capabilities',
+  'runtime',
+  'key_id',
+  'fingerprint',
+  'published_at',
+  'yanked',
+] as const satisfies readonly (keyof IndexEntry)[];
+/** The place of each key in ENTRY_KEYS. */
+const ENTRY_KEY_ORDER = new Map<string, number>(ENTRY_KEYS.map((key, i) => [key, i]));
 
 /**
  * Whether a plugin's versions (validated by the schema) are sorted and their entries' keys in SPEC order, so that
@@ -636,17 +636,12 @@ function isWrittenInOrder(versions: Readonly<Record<string, IndexEntry>>): boole
 
 /** Keys in the order SPEC §7 shows them. */
 function orderedEntry(e: IndexEntry): IndexEntry {
-  return {
-    sha256: e.sha256,
-    size: e.size,
-    risk_class: e.risk_class,
-    capabilities: e.capabilities,
-    runtime: e.runtime,
-    ...(e.key_id === undefined ? {} : { key_id: e.key_id }),
-    ...(e.fingerprint === undefined ? {} : { fingerprint: e.fingerprint }),
-    published_at: e.published_at,
-    ...(e.yanked === true ? { yanked: true } : {}),
-  };
+  const ordered: Record<string, unknown> = {};
+  for (const key of ENTRY_KEYS) {
+    // Optional keys only when set; `yanked` only when true (false is the same as absent).
+    if (e[key] !== undefined && (key !== 'yanked' || e.yanked === true)) ordered[key] = e[key];
+  }
+  return ordered as unknown as IndexEntry;
 }
 
 async function listDir(dir: string): Promise<string[]>;
